@@ -1,0 +1,100 @@
+//! One function per command, and the entry point that runs them.
+//!
+//! Each command file turns resolved settings and its own arguments into calls on the library
+//! modules and prints the result: data on stdout, progress and warnings on stderr. This file
+//! sets up logging and the async runtime, and maps outcomes to exit codes: 0 success, 1 error,
+//! 2 for `plan --detailed-exitcode` with changes.
+
+use std::process::ExitCode;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::report::{self, Hint};
+use crate::settings::Settings;
+
+/// Runs the command line and returns the process exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    init_logging(&cli.global);
+    let settings = Settings::resolve(&cli.global);
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
+        .and_then(|runtime| runtime.block_on(run(&settings, cli.command)));
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprint!("{}", report::render(&error, error.hint()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
+    let _ = settings;
+    match command {
+        Command::Init(_)
+        | Command::Edit
+        | Command::Validate(_)
+        | Command::Plan(_)
+        | Command::Apply(_)
+        | Command::Show(_)
+        | Command::State(_)
+        | Command::ForceUnlock
+        | Command::Rotate(_)
+        | Command::Password(_)
+        | Command::ShowDocument(_)
+        | Command::Emulator(_) => Err(Error::NotAvailable),
+    }
+}
+
+/// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, `-q` errors only;
+/// `RUST_LOG` overrides all of these.
+fn init_logging(global: &GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "passform=debug,warn",
+        (false, _) => "passform=trace,info",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && no_color_unset())
+        .without_time()
+        .try_init();
+}
+
+/// Returns true unless the user asked for no colour with `NO_COLOR`.
+pub fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Every way a command can fail, one variant per module.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The async runtime could not start.
+    #[error("could not start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The command is not part of this build yet.
+    #[error("this command is not available in this build")]
+    NotAvailable,
+    /// The desired document.
+    #[error(transparent)]
+    Document(#[from] crate::document::DocumentError),
+    /// The state file.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
+
+impl Hint for Error {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::Runtime(_) | Self::NotAvailable => None,
+            Self::Document(error) => error.hint(),
+            Self::State(error) => error.hint(),
+        }
+    }
+}
