@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 const FLEET: &str = r#"
-time_scale = 0.001
+time_scale = 0.01
 [timing]
 start = 30
 stop = 20
@@ -219,7 +219,7 @@ impl Api {
     }
 
     async fn wait_for_status(&self, id: &str, status: &str) {
-        for _ in 0..200 {
+        for _ in 0..500 {
             if self.inspected(id).await["status"] == status {
                 return;
             }
@@ -353,7 +353,7 @@ async fn password_reset_stays_pending_until_the_reboot_completes() {
         .iter()
         .map(|event| event["at_ms"].as_u64().unwrap())
         .collect();
-    assert!(times[2] - times[1] == 40_000, "{times:?}");
+    assert_eq!(times[2] - times[1], 40_000, "{times:?}");
 }
 
 #[tokio::test]
@@ -648,4 +648,507 @@ async fn out_of_band_changes_show_in_describe_and_deleted_instances_vanish() {
         .await;
     assert_eq!(status, 400);
     assert!(body["error"].as_str().unwrap().contains("colour"));
+}
+
+fn many_instances(count: usize) -> String {
+    let mut fleet = String::from("time_scale = 0.01\n");
+    for index in 0..count {
+        let status = if index % 2 == 0 { "Running" } else { "Stopped" };
+        fleet.push_str(&format!(
+            "[[instance]]\nid = \"i-{index:03}\"\nregion = \"cn-hangzhou\"\nstatus = \"{status}\"\nname = \"node-{index}\"\n"
+        ));
+    }
+    fleet
+}
+
+#[tokio::test]
+async fn describe_instances_pages_by_number_and_by_token_with_total_count() {
+    let api = Api::start(&many_instances(25)).await;
+    let (_, first) = api
+        .call(
+            "DescribeInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("PageSize", "10"),
+                ("PageNumber", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(ids(&first), ["i-020", "i-021", "i-022", "i-023", "i-024"]);
+    assert_eq!(
+        (first["TotalCount"].as_u64(), first["PageNumber"].as_u64()),
+        (Some(25), Some(3))
+    );
+
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut parameters = vec![("RegionId", "cn-hangzhou"), ("MaxResults", "10")];
+        if !token.is_empty() {
+            parameters.push(("NextToken", token.as_str()));
+        }
+        let (status, page) = api.call("DescribeInstances", &parameters).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(ids(&page));
+        token = page["NextToken"].as_str().unwrap().to_owned();
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen.first().map(String::as_str), Some("i-000"));
+
+    let (status, body) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("PageSize", "101")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidParameter"))
+    );
+    let (status, body) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("NextToken", "forged")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidParameter"))
+    );
+}
+
+#[tokio::test]
+async fn describe_instances_filters_by_status_name_and_id_list() {
+    let api = Api::start(&many_instances(6)).await;
+    let (_, body) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("Status", "Stopped")],
+        )
+        .await;
+    assert_eq!(ids(&body), ["i-001", "i-003", "i-005"]);
+    assert_eq!(body["TotalCount"], 3);
+    let (_, body) = api
+        .call(
+            "DescribeInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceName", "node-*"),
+                ("Status", "Running"),
+                ("InstanceIds", r#"["i-000","i-001","i-002","i-unknown"]"#),
+            ],
+        )
+        .await;
+    assert_eq!(ids(&body), ["i-000", "i-002"]);
+    let (_, body) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("InstanceIds", "[]")],
+        )
+        .await;
+    assert_eq!(body["TotalCount"], 0);
+
+    let (status, body) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("Status", "Sleeping")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (404, Some("InvalidStatus.NotFound"))
+    );
+    let (status, body) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("InstanceIds", "i-000")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidParameter"))
+    );
+    let too_many: Vec<String> = (0..101).map(|index| format!("i-{index}")).collect();
+    let too_many = serde_json::to_string(&too_many).unwrap();
+    let (status, _) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("InstanceIds", &too_many)],
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, body) = api.call("DescribeInstances", &[]).await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("MissingParameter"))
+    );
+    assert!(body["Message"].as_str().unwrap().contains("\"RegionId\""));
+}
+
+#[tokio::test]
+async fn describe_instance_status_pages_up_to_50() {
+    let api = Api::start(&many_instances(6)).await;
+    let (status, body) = api
+        .call(
+            "DescribeInstanceStatus",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId.1", "i-001"),
+                ("InstanceId.2", "i-000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["InstanceStatuses"]["InstanceStatus"],
+        json!([{"InstanceId": "i-000", "Status": "Running"}, {"InstanceId": "i-001", "Status": "Stopped"}])
+    );
+    let (_, body) = api
+        .call(
+            "DescribeInstanceStatus",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("PageSize", "4"),
+                ("PageNumber", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(body["TotalCount"], 6);
+    assert_eq!(
+        body["InstanceStatuses"]["InstanceStatus"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (status, body) = api
+        .call(
+            "DescribeInstanceStatus",
+            &[("RegionId", "cn-hangzhou"), ("PageSize", "51")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidParameter"))
+    );
+}
+
+#[tokio::test]
+async fn batch_start_all_together_fails_whole_and_success_first_answers_each() {
+    let api = Api::start(&many_instances(4)).await;
+    let (status, body) = api
+        .call(
+            "StartInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId.1", "i-001"),
+                ("InstanceId.2", "i-000"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (403, Some("IncorrectInstanceStatus"))
+    );
+    assert_eq!(
+        api.inspected("i-001").await["status"],
+        "Stopped",
+        "AllTogether changes nothing"
+    );
+
+    let (status, body) = api
+        .call(
+            "StartInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId.1", "i-001"),
+                ("InstanceId.2", "i-000"),
+                ("InstanceId.3", "i-gone"),
+                ("BatchOptimization", "SuccessFirst"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let responses = &body["InstanceResponses"]["InstanceResponse"];
+    assert_eq!(
+        responses[0],
+        json!({"InstanceId": "i-001", "Code": "200", "Message": "success", "PreviousStatus": "Stopped", "CurrentStatus": "Starting"})
+    );
+    assert_eq!(responses[1]["Code"], "IncorrectInstanceStatus");
+    assert_eq!(responses[1]["CurrentStatus"], "Running");
+    assert_eq!(responses[2]["Code"], "InvalidInstanceId.NotFound");
+
+    let (status, body) = api
+        .call(
+            "RebootInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId.1", "i-000"),
+                ("InstanceId.2", "i-002"),
+                ("DryRun", "True"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["InstanceResponses"]["InstanceResponse"][1]["Code"],
+        "DRYRUN.SUCCESS"
+    );
+    assert_eq!(
+        api.inspected("i-002").await["status"],
+        "Running",
+        "a dry run changes nothing"
+    );
+    let (status, body) = api
+        .call(
+            "RebootInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId.1", "i-000"),
+                ("InstanceId.2", "i-002"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(api.inspected("i-002").await["status"], "Starting");
+    let (status, body) = api
+        .call("RebootInstances", &[("RegionId", "cn-hangzhou")])
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("MissingParameter"))
+    );
+    let (status, _) = api
+        .call(
+            "RebootInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId.1", "i-000"),
+                ("BatchOptimization", "Sometimes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn stop_then_start_goes_through_stopping_and_starting() {
+    let api = Api::start(FLEET).await;
+    let (status, body) = api
+        .call(
+            "StopInstance",
+            &[
+                ("InstanceId", "i-running"),
+                ("StoppedMode", "StopCharging"),
+                ("ForceStop", "False"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(api.inspected("i-running").await["status"], "Stopping");
+    api.wait_for_status("i-running", "Stopped").await;
+    let (status, _) = api
+        .call("StopInstance", &[("InstanceId", "i-running")])
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = api
+        .call("StartInstance", &[("InstanceId", "i-running")])
+        .await;
+    assert_eq!(status, 200);
+    api.wait_for_status("i-running", "Running").await;
+}
+
+#[tokio::test]
+async fn dry_run_checks_preconditions_and_changes_nothing() {
+    let api = Api::start(FLEET).await;
+    let (status, body) = api
+        .call(
+            "RebootInstance",
+            &[("InstanceId", "i-running"), ("DryRun", "true")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("DryRunOperation"))
+    );
+    assert_eq!(api.inspected("i-running").await["status"], "Running");
+    let (status, body) = api
+        .call(
+            "StartInstance",
+            &[("InstanceId", "i-running"), ("DryRun", "true")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (403, Some("IncorrectInstanceStatus"))
+    );
+    let (status, body) = api
+        .call(
+            "DescribeInstances",
+            &[("RegionId", "cn-hangzhou"), ("DryRun", "true")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("DryRunOperation"))
+    );
+}
+
+#[tokio::test]
+async fn instance_locked_for_security_refuses_reset_and_restart() {
+    let api = Api::start(FLEET).await;
+    let (status, body) = api
+        .call(
+            "ModifyInstanceAttribute",
+            &[("InstanceId", "i-locked"), ("Password", "Locked#Pass1")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (403, Some("InstanceLockedForSecurity"))
+    );
+    let (status, body) = api
+        .call("RebootInstance", &[("InstanceId", "i-locked")])
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (403, Some("InstanceLockedForSecurity"))
+    );
+    assert_eq!(
+        api.inspected("i-locked").await["pending_password"],
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn malformed_requests_get_missing_or_invalid_parameter() {
+    let api = Api::start(FLEET).await;
+    let (status, body) = api.call("RebootInstance", &[]).await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("MissingParameter"))
+    );
+    assert!(body["Message"].as_str().unwrap().contains("\"InstanceId\""));
+    let (status, body) = api
+        .call(
+            "RebootInstance",
+            &[("InstanceId", "i-running"), ("ForceStop", "maybe")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidParameter"))
+    );
+    let (status, body) = api
+        .call("DeleteInstance", &[("InstanceId", "i-running")])
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (404, Some("InvalidAction.NotFound"))
+    );
+    let unsigned = api
+        .http
+        .get(format!(
+            "{}/?Action=DescribeInstances&RegionId=cn-hangzhou",
+            api.emulator.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 400);
+    let body: Value = unsigned.json().await.unwrap();
+    assert_eq!(body["Code"], "MissingParameter");
+}
+
+#[tokio::test]
+async fn rate_limit_rule_throttles_calls_beyond_the_rate() {
+    let api = Api::start(FLEET).await;
+    let rule = json!({"action": "DescribeInstances", "rate_limit_per_second": 3});
+    assert_eq!(api.post("/_emulator/faults", rule).await.0, 200);
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        let (status, body) = api
+            .call("DescribeInstances", &[("RegionId", "cn-hangzhou")])
+            .await;
+        codes.push((status, body["Code"].as_str().unwrap_or("ok").to_owned()));
+    }
+    let throttled = codes
+        .iter()
+        .filter(|(status, code)| *status == 400 && code == "Throttling")
+        .count();
+    assert!(throttled >= 1, "{codes:?}");
+    assert_eq!(codes[0], (200, "ok".to_owned()));
+    let (status, _) = api
+        .call("RebootInstance", &[("InstanceId", "i-running")])
+        .await;
+    assert_eq!(status, 200, "other operations are not throttled");
+}
+
+#[tokio::test]
+async fn latency_rule_delays_answers_until_cleared() {
+    let api = Api::start(FLEET).await;
+    let rule = json!({"action": "*", "latency_ms": 150});
+    assert_eq!(api.post("/_emulator/faults", rule).await.0, 200);
+    let started = std::time::Instant::now();
+    api.call("DescribeInstances", &[("RegionId", "cn-hangzhou")])
+        .await;
+    assert!(started.elapsed() >= Duration::from_millis(150));
+
+    assert_eq!(
+        api.post("/_emulator/faults", json!({"clear": true}))
+            .await
+            .0,
+        200
+    );
+    let started = std::time::Instant::now();
+    api.call("DescribeInstances", &[("RegionId", "cn-hangzhou")])
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(150));
+    let (status, body) = api
+        .post("/_emulator/faults", json!({"action": "*", "colour": 1}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn concurrent_calls_on_one_instance_take_effect_exactly_once() {
+    let api = std::sync::Arc::new(Api::start(FLEET).await);
+    let mut reboots = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let api = std::sync::Arc::clone(&api);
+        reboots.spawn(async move {
+            api.call("RebootInstance", &[("InstanceId", "i-running")])
+                .await
+                .0
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = reboots.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 403).count(),
+        31,
+        "{statuses:?}"
+    );
+    let history = api.get("/_emulator/history").await;
+    let reboots = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["action"] == "RebootInstance")
+        .count();
+    assert_eq!(reboots, 1);
+    assert_eq!(
+        api.get("/_emulator/calls").await["calls"]["RebootInstance"],
+        32
+    );
 }
