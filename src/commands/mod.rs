@@ -13,6 +13,10 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
 
+pub mod init;
+pub mod password;
+pub mod validate;
+
 /// Runs the command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     init_logging(&cli.global);
@@ -32,18 +36,17 @@ pub fn main(cli: Cli) -> ExitCode {
 }
 
 async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
-    let _ = settings;
     match command {
-        Command::Init(_)
-        | Command::Edit
-        | Command::Validate(_)
+        Command::Init(args) => Ok(init::run(settings, &args)?),
+        Command::Password(args) => Ok(password::run(settings, &args)?),
+        Command::Validate(args) => Ok(validate::run(settings, &args)?),
+        Command::Edit
         | Command::Plan(_)
         | Command::Apply(_)
         | Command::Show(_)
         | Command::State(_)
         | Command::ForceUnlock
         | Command::Rotate(_)
-        | Command::Password(_)
         | Command::ShowDocument(_)
         | Command::Emulator(_) => Err(Error::NotAvailable),
     }
