@@ -13,8 +13,11 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
 
+pub mod edit;
 pub mod init;
 pub mod password;
+pub mod rotate;
+pub mod show_document;
 pub mod validate;
 
 /// Runs the command line and returns the process exit code.
@@ -40,14 +43,14 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         Command::Init(args) => Ok(init::run(settings, &args)?),
         Command::Password(args) => Ok(password::run(settings, &args)?),
         Command::Validate(args) => Ok(validate::run(settings, &args)?),
-        Command::Edit
-        | Command::Plan(_)
+        Command::Rotate(args) => Ok(rotate::run(settings, &args)?),
+        Command::ShowDocument(args) => Ok(show_document::run(settings, &args)?),
+        Command::Edit => Ok(edit::run(settings).await?),
+        Command::Plan(_)
         | Command::Apply(_)
         | Command::Show(_)
         | Command::State(_)
         | Command::ForceUnlock
-        | Command::Rotate(_)
-        | Command::ShowDocument(_)
         | Command::Emulator(_) => Err(Error::NotAvailable),
     }
 }
@@ -87,6 +90,9 @@ pub enum Error {
     /// The desired document.
     #[error(transparent)]
     Document(#[from] crate::document::DocumentError),
+    /// `passform edit`.
+    #[error(transparent)]
+    Edit(#[from] edit::EditError),
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
@@ -97,6 +103,7 @@ impl Hint for Error {
         match self {
             Self::Runtime(_) | Self::NotAvailable => None,
             Self::Document(error) => error.hint(),
+            Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
         }
     }

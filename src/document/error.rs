@@ -210,6 +210,15 @@ pub enum DocumentError {
         #[source]
         source: std::io::Error,
     },
+    /// The document could not be rewritten (masked or given raised generations).
+    #[error("could not rewrite the document `{}`", path.display())]
+    Rewrite {
+        /// The document's path.
+        path: PathBuf,
+        /// Why not.
+        #[source]
+        source: super::rewrite::RewriteError,
+    },
     /// A recipient could not be used to encrypt.
     #[error("cannot encrypt to the recipient `{recipient}`: {reason}")]
     Recipient {
@@ -285,6 +294,7 @@ impl Hint for DocumentError {
                  or move the file away first"
             }
             Self::WriteFile { .. } => "check the free space and permissions of the directory",
+            Self::Rewrite { .. } => "check the document with `passform validate`",
             Self::Recipient { .. } => {
                 "a recipient is an age public key (`age1...`), an SSH public key \
                  (`ssh-ed25519 ...` or `ssh-rsa ...`), or a plugin recipient with its plugin on PATH"

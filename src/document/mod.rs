@@ -12,6 +12,7 @@ pub mod error;
 pub mod model;
 pub mod policy;
 pub mod raw;
+pub mod rewrite;
 pub mod template;
 
 use std::path::{Path, PathBuf};

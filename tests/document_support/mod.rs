@@ -54,6 +54,20 @@ impl Sandbox {
         std::fs::write(self.document_path(), sealed).unwrap();
     }
 
+    /// Loads the sandbox document with the sandbox identity.
+    pub fn load(
+        &self,
+    ) -> Result<passform::document::LoadedDocument, passform::document::DocumentError> {
+        passform::document::load(&self.document_path(), std::slice::from_ref(&self.identity))
+    }
+
+    /// Decrypts the sandbox document with the sandbox identity.
+    pub fn decrypt(&self) -> String {
+        passform::document::decrypt(&self.document_path(), std::slice::from_ref(&self.identity))
+            .unwrap()
+            .to_string()
+    }
+
     /// `passform` with this sandbox as working directory and configuration home, and with the
     /// sandbox identity.
     pub fn passform(&self) -> Command {
