@@ -113,12 +113,12 @@ impl Document {
 
 /// Checks TOML text against schema v1 and builds the document, or lists every problem found.
 pub fn validate(text: &str) -> Result<Document, Vec<Problem>> {
-    let raw = raw::parse(text)?;
+    let parsed = raw::parse(text)?;
     let mut checker = Checker {
         text,
-        problems: Vec::new(),
+        problems: parsed.unknown_keys,
     };
-    let document = checker.document(raw);
+    let document = checker.document(parsed.document);
     match document {
         Some(document) if checker.problems.is_empty() => Ok(document),
         _ => {

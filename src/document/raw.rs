@@ -69,10 +69,19 @@ pub struct RawInstance {
     pub wave: Option<Spanned<i64>>,
 }
 
+/// A raw document and the unknown keys found beside the known ones.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The known keys, as written.
+    pub document: RawDocument,
+    /// One problem per unknown key; the caller reports them with its own.
+    pub unknown_keys: Vec<Problem>,
+}
+
 /// Parses TOML text into the raw document, reporting syntax errors, unknown keys and wrongly
 /// typed values. Only the first wrongly typed value is reported (serde stops there); unknown
-/// keys are all reported.
-pub fn parse(text: &str) -> Result<RawDocument, Vec<Problem>> {
+/// keys are all reported, and do not stop the rest of the document from being checked.
+pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
     let syntax = match toml_edit::ImDocument::parse(text) {
         Ok(syntax) => syntax,
         Err(error) => {
@@ -89,8 +98,10 @@ pub fn parse(text: &str) -> Result<RawDocument, Vec<Problem>> {
     };
     let mut problems = unknown_keys(text, syntax.as_table());
     match toml::from_str::<RawDocument>(text) {
-        Ok(raw) if problems.is_empty() => Ok(raw),
-        Ok(_) => Err(problems),
+        Ok(document) => Ok(Parsed {
+            document,
+            unknown_keys: problems,
+        }),
         Err(error) => {
             problems.push(type_problem(text, &error));
             problems.sort_by_key(|problem| (problem.line, problem.column));
@@ -199,7 +210,7 @@ mod tests {
     #[test]
     fn every_unknown_key_is_reported_with_its_position() {
         let text = "version = 1\ncolour = 2\n[[instance]]\nid = \"i-a\"\ngeneraton = 3\n";
-        let problems = parse(text).unwrap_err();
+        let problems = parse(text).unwrap().unknown_keys;
         let keys: Vec<_> = problems
             .iter()
             .map(|problem| problem.key.as_str())
@@ -220,7 +231,7 @@ mod tests {
     #[test]
     fn a_secret_of_the_wrong_type_is_not_quoted() {
         let text = "version = 1\n[secrets]\nseed = 12345678\n";
-        let raw = parse(text).unwrap();
+        let raw = parse(text).unwrap().document;
         assert!(raw.secrets.unwrap().into_inner().seed.is_some());
     }
 }
