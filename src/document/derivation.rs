@@ -41,6 +41,16 @@ impl Seed {
         Seed(Zeroizing::new(bytes))
     }
 
+    /// A seed from exactly 32 bytes, copied straight into zeroizing memory.
+    pub fn from_slice(bytes: &[u8]) -> Option<Seed> {
+        if bytes.len() != SEED_LENGTH {
+            return None;
+        }
+        let mut seed = Seed(Zeroizing::new([0; SEED_LENGTH]));
+        seed.0.copy_from_slice(bytes);
+        Some(seed)
+    }
+
     /// A fresh seed from the operating system's random source.
     pub fn generate() -> Seed {
         let mut bytes = [0u8; SEED_LENGTH];

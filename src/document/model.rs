@@ -239,19 +239,23 @@ impl Checker<'_> {
             );
             return None;
         };
-        let decoded = seed
-            .get_ref()
-            .as_str()
-            .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok())
+        let span = seed.span();
+        let encoded = match seed.into_inner() {
+            toml::Value::String(text) => Some(zeroize::Zeroizing::new(text)),
+            _ => None,
+        };
+        let decoded = encoded
+            .and_then(|text| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.as_bytes())
+                    .ok()
+            })
             .map(zeroize::Zeroizing::new);
-        match decoded
-            .as_deref()
-            .map(|bytes| <[u8; SEED_LENGTH]>::try_from(bytes.as_slice()))
-        {
-            Some(Ok(bytes)) => Some(Seed::new(bytes)),
-            _ => {
+        match decoded.as_deref().and_then(|bytes| Seed::from_slice(bytes)) {
+            Some(seed) => Some(seed),
+            None => {
                 self.problem(
-                    seed.span(),
+                    span,
                     "secrets.seed",
                     format!("the seed is not {SEED_LENGTH} bytes in standard base64"),
                     hint,
