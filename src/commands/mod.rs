@@ -5,8 +5,6 @@
 //! sets up logging and the async runtime, and maps outcomes to exit codes: 0 success, 1 error,
 //! 2 for `plan --detailed-exitcode` with changes.
 
-pub mod emulator;
-
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
@@ -14,6 +12,14 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
+
+pub mod edit;
+pub mod emulator;
+pub mod init;
+pub mod password;
+pub mod rotate;
+pub mod show_document;
+pub mod validate;
 
 /// Runs the command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
@@ -34,19 +40,18 @@ pub fn main(cli: Cli) -> ExitCode {
 }
 
 async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
-    let _ = settings;
     match command {
-        Command::Init(_)
-        | Command::Edit
-        | Command::Validate(_)
-        | Command::Plan(_)
+        Command::Init(args) => Ok(init::run(settings, &args)?),
+        Command::Password(args) => Ok(password::run(settings, &args)?),
+        Command::Validate(args) => Ok(validate::run(settings, &args)?),
+        Command::Rotate(args) => Ok(rotate::run(settings, &args)?),
+        Command::ShowDocument(args) => Ok(show_document::run(settings, &args)?),
+        Command::Edit => Ok(edit::run(settings).await?),
+        Command::Plan(_)
         | Command::Apply(_)
         | Command::Show(_)
         | Command::State(_)
-        | Command::ForceUnlock
-        | Command::Rotate(_)
-        | Command::Password(_)
-        | Command::ShowDocument(_) => Err(Error::NotAvailable),
+        | Command::ForceUnlock => Err(Error::NotAvailable),
         Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
@@ -86,6 +91,9 @@ pub enum Error {
     /// The desired document.
     #[error(transparent)]
     Document(#[from] crate::document::DocumentError),
+    /// `passform edit`.
+    #[error(transparent)]
+    Edit(#[from] edit::EditError),
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
@@ -99,6 +107,7 @@ impl Hint for Error {
         match self {
             Self::Runtime(_) | Self::NotAvailable => None,
             Self::Document(error) => error.hint(),
+            Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
             Self::Emulator(error) => error.hint(),
         }
