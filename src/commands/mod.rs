@@ -87,6 +87,9 @@ pub enum Error {
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// The ECS API.
+    #[error(transparent)]
+    Ecs(#[from] crate::ecs::EcsError),
 }
 
 impl Hint for Error {
@@ -95,6 +98,7 @@ impl Hint for Error {
             Self::Runtime(_) | Self::NotAvailable => None,
             Self::Document(error) => error.hint(),
             Self::State(error) => error.hint(),
+            Self::Ecs(error) => error.hint(),
         }
     }
 }
