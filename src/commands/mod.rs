@@ -100,6 +100,9 @@ pub enum Error {
     /// The ECS emulator.
     #[error(transparent)]
     Emulator(#[from] crate::emulator::EmulatorError),
+    /// The ECS API.
+    #[error(transparent)]
+    Ecs(#[from] crate::ecs::EcsError),
 }
 
 impl Hint for Error {
@@ -110,6 +113,7 @@ impl Hint for Error {
             Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
             Self::Emulator(error) => error.hint(),
+            Self::Ecs(error) => error.hint(),
         }
     }
 }
