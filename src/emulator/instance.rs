@@ -153,7 +153,7 @@ impl Instance {
     /// Builds the instance the fleet file declares, at emulated time 0; a transitional status
     /// completes after the timing its kind of transition takes.
     pub fn from_fleet(
-        declared: &FleetInstance,
+        declared: FleetInstance,
         clock: &Clock,
         start_ms: u64,
         stop_ms: u64,
@@ -172,19 +172,19 @@ impl Instance {
         };
         let never_started = matches!(declared.status, Status::Pending);
         Instance {
-            id: declared.id.clone(),
-            region: declared.region.clone(),
-            name: declared.name.clone(),
+            id: declared.id,
+            region: declared.region,
+            name: declared.name,
             os_type: declared.os_type,
-            key_pair_name: declared.key_pair_name.clone(),
-            lock_reasons: declared.lock_reasons.clone(),
+            key_pair_name: declared.key_pair_name,
+            lock_reasons: declared.lock_reasons,
             creation_time: declared
                 .creation_time
                 .unwrap_or(wall_at_start - time::Duration::days(30)),
             start_time: declared
                 .start_time
                 .or_else(|| (!never_started).then_some(wall_at_start - time::Duration::days(1))),
-            effective_password: declared.password.clone(),
+            effective_password: declared.password,
             pending_password: None,
             status: declared.status,
             transition,
@@ -284,7 +284,7 @@ mod tests {
             "[[instance]]\nid = \"i-a\"\nregion = \"r\"\nstatus = \"{status}\"\n"
         ))
         .unwrap();
-        Instance::from_fleet(&fleet.instances[0], clock, 30_000, 20_000)
+        Instance::from_fleet(fleet.instances[0].clone(), clock, 30_000, 20_000)
     }
 
     #[tokio::test(start_paused = true)]

@@ -44,11 +44,11 @@ pub struct Shared {
 
 impl Shared {
     /// Loads a fleet; its emulated clock starts now.
-    pub fn new(fleet: &Fleet) -> Shared {
+    pub fn new(fleet: Fleet) -> Shared {
         Shared {
-            world: Mutex::new(World::new(fleet)),
-            faults: Mutex::new(Faults::default()),
             authenticator: Authenticator::new(fleet.credentials.clone()),
+            faults: Mutex::new(Faults::default()),
+            world: Mutex::new(World::new(fleet)),
         }
     }
 
