@@ -133,7 +133,8 @@ pub struct Instance {
     pub name: String,
     /// Its operating system family.
     pub os_type: OsType,
-    /// The SSH key pair bound to it.
+    /// The SSH key pair bound to it. Only the name is kept: binding one does not turn
+    /// password login off here, unlike on the real service (docs/limitations.md).
     pub key_pair_name: Option<String>,
     /// Its `OperationLocks` reasons.
     pub lock_reasons: Vec<String>,

@@ -209,6 +209,8 @@ fn admit(shared: &Shared, request: &ApiRequest) -> Result<String, ApiError> {
             "Specified parameter Version is not valid.",
         ));
     }
+    // Answers are always JSON: a request asking for XML is accepted and answered in JSON,
+    // because no passform client or test reads XML (docs/limitations.md).
     if let Some(format) = parameters.get("Format")
         && !format.eq_ignore_ascii_case("json")
         && !format.eq_ignore_ascii_case("xml")
