@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::instance::{Instance, OsType, Status};
+use super::instance::{Change, Instance, OsType, Status};
 use super::request::Parameters;
 use super::response::ApiError;
 use super::world::World;
@@ -196,7 +196,7 @@ fn modify_instance_attribute(
         instance.name = name.to_owned();
     }
     let status = instance.status();
-    let change = super::instance::Change {
+    let change = Change {
         at_ms: now_ms,
         instance: instance.id.clone(),
         action: "ModifyInstanceAttribute".to_owned(),
