@@ -269,6 +269,19 @@ impl Instance {
         change
     }
 
+    /// Replaces the instance by a new one with the same id, as if it had been released and
+    /// created again: new `CreationTime` and `StartTime`, Running, no password at all.
+    pub fn recreate(&mut self, now_ms: u64, clock: &Clock) -> Change {
+        let now = clock.wall_time(now_ms);
+        self.creation_time = now;
+        self.start_time = Some(now);
+        self.effective_password = None;
+        self.pending_password = None;
+        let change = self.begin("OutOfBand", Status::Running, Status::Running, now_ms, 0);
+        self.transition = None;
+        change
+    }
+
     /// Returns true if `OperationLocks` holds the `security` reason.
     pub fn is_locked_for_security(&self) -> bool {
         self.lock_reasons.iter().any(|reason| reason == "security")
