@@ -26,6 +26,8 @@ const BATCH_LIMIT: usize = 100;
 const RESET_ATTEMPTS: u32 = 4;
 /// How many restarts one instance may be sent within one apply.
 const RESTART_ATTEMPTS: u32 = 4;
+/// An instance is polled again after this fraction of the time it has waited so far.
+const POLL_FRACTION: u32 = 20;
 
 /// What an instance needs done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +91,7 @@ impl Job {
 }
 
 /// Drives a plan through the API, one tick at a time.
-pub(super) struct Engine<'a, A, J, R> {
+pub(super) struct Engine<'a, A, J, R: ?Sized> {
     api: A,
     journal: &'a mut J,
     reporter: &'a mut R,
@@ -104,7 +106,7 @@ impl<'a, A, J, R> Engine<'a, A, J, R>
 where
     A: InstanceApi,
     J: Journal,
-    R: Reporter,
+    R: Reporter + ?Sized,
 {
     pub(super) fn new(
         api: A,
@@ -283,9 +285,26 @@ where
             active.retain(|job| !job.is_done());
 
             if !active.is_empty() {
-                tokio::time::sleep(self.options.poll_interval).await;
+                tokio::time::sleep(self.pause(&active)).await;
             }
         }
+    }
+
+    /// How long to wait before the next poll. Each waiting instance is polled again after a
+    /// twentieth of the time it has waited so far, within the configured bounds: a quick
+    /// restart is seen soon after it ends, and a slow one does not cost a call every moment.
+    fn pause(&self, active: &[Job]) -> Duration {
+        let now = Instant::now();
+        active
+            .iter()
+            .filter(|job| job.needs_status())
+            .map(|job| (now - job.waiting_since) / POLL_FRACTION)
+            .min()
+            .unwrap_or_default()
+            .clamp(
+                self.options.poll_interval_min,
+                self.options.poll_interval_max,
+            )
     }
 
     /// One status call per region (per 100 instances) for every instance waiting on its status.

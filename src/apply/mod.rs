@@ -51,8 +51,10 @@ pub struct Options {
     /// How long an instance may take to reach a stable status, before its reset or after its
     /// restart.
     pub wait_timeout: Duration,
-    /// How often the status of instances in flight is polled.
-    pub poll_interval: Duration,
+    /// The shortest pause between two status polls.
+    pub poll_interval_min: Duration,
+    /// The longest pause between two status polls.
+    pub poll_interval_max: Duration,
     /// Set when the user interrupts: no new work starts.
     pub interrupt: Interrupt,
 }
@@ -62,7 +64,8 @@ impl Default for Options {
         Self {
             parallelism: 10,
             wait_timeout: Duration::from_secs(600),
-            poll_interval: Duration::from_secs(2),
+            poll_interval_min: Duration::from_millis(100),
+            poll_interval_max: Duration::from_secs(2),
             interrupt: Interrupt::default(),
         }
     }
@@ -132,7 +135,7 @@ pub async fn run<A, J, R>(
 where
     A: InstanceApi,
     J: Journal,
-    R: Reporter,
+    R: Reporter + ?Sized,
 {
     let desired = desired_passwords(document, plan);
     execute(plan, &desired, state, api, journal, reporter, options).await
@@ -151,7 +154,7 @@ pub async fn execute<A, J, R>(
 where
     A: InstanceApi,
     J: Journal,
-    R: Reporter,
+    R: Reporter + ?Sized,
 {
     if let Some(change) = plan
         .changes
