@@ -4,7 +4,9 @@
 //! password, record it, restart per policy, wait until Running, record that the password is in
 //! effect. Waves run in ascending order, each only after the previous one is done; at most
 //! `parallelism` instances are in flight; restarts due together in a region go out as one
-//! batched call, and status is polled with one call per region per tick.
+//! batched call, and status is polled with one call per region per tick. The first failure
+//! stops new work (the rest of its wave and every later wave); work in flight finishes and is
+//! recorded. An interrupt does the same.
 //!
 //! Guarantees, step by step, if passform is killed at any moment:
 //! - before a reset is sent, the state records phase `resetting` with the new generation; a

@@ -298,3 +298,89 @@ fn describe(event: &Event) -> Option<String> {
         Event::Reset { .. } | Event::RestartSent { .. } | Event::WaveFinished { .. } => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(outcome: Outcome, reason: &str) -> Event {
+        Event::Finished {
+            instance: "i-web1".to_owned(),
+            region: "cn-hangzhou".to_owned(),
+            wave: 1,
+            outcome,
+            restart: Some(RestartKind::Reboot),
+            reason: reason.to_owned(),
+        }
+    }
+
+    #[test]
+    fn json_lines_print_one_object_per_event_named_by_its_kind() {
+        let mut output = Vec::new();
+        let mut reporter = JsonLines::new(&mut output);
+        reporter.event(&Event::WaveStarted {
+            wave: 1,
+            instances: 2,
+        });
+        reporter.event(&finished(Outcome::Effective, "in effect: rebooted"));
+
+        let text = String::from_utf8(output).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                serde_json::json!({"event": "wave_started", "wave": 1, "instances": 2}),
+                serde_json::json!({
+                    "event": "finished", "instance": "i-web1", "region": "cn-hangzhou",
+                    "wave": 1, "outcome": "effective", "restart": "reboot",
+                    "reason": "in effect: rebooted"
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_lines_show_each_finished_instance_and_the_summary_with_failures() {
+        let mut output = Vec::new();
+        let mut reporter = PlainLines::new(&mut output);
+        reporter.event(&Event::Reset {
+            instance: "i-web1".to_owned(),
+            region: "cn-hangzhou".to_owned(),
+        });
+        reporter.event(&finished(Outcome::Failed, "the restart was refused"));
+        reporter.event(&Event::Summary(Summary {
+            reset: 1,
+            failed: vec![Failure {
+                instance: "i-web1".to_owned(),
+                reason: "the restart was refused".to_owned(),
+            }],
+            ..Summary::default()
+        }));
+
+        assert_eq!(
+            String::from_utf8(output).unwrap(),
+            "i-web1 (cn-hangzhou): failed: the restart was refused\n\
+             apply failed: 1 reset, 0 rebooted, 0 started, 0 in effect, 0 left pending, \
+             0 forgotten, 1 failed, 0 not started\n\
+             \x20 failed i-web1: the restart was refused\n"
+        );
+    }
+
+    #[test]
+    fn a_summary_succeeds_only_without_failures_skips_or_interruption() {
+        assert!(Summary::default().succeeded());
+        let interrupted = Summary {
+            interrupted: true,
+            ..Summary::default()
+        };
+        assert!(!interrupted.succeeded());
+        let skipped = Summary {
+            not_started: 1,
+            ..Summary::default()
+        };
+        assert!(!skipped.succeeded());
+    }
+}

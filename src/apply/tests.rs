@@ -597,3 +597,26 @@ async fn forgotten_instances_leave_the_state_without_any_call() {
     assert!(scenario.state.instances.is_empty());
     assert!(scenario.cloud.calls().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn no_event_or_state_record_carries_a_password() {
+    let mut scenario = Scenario::new(&[declared("i-web", Running), declared("i-db", Stopped)]);
+    scenario
+        .cloud
+        .inject(fake::RESET, Fault::Refuse("InvalidPassword.Malformed"), 1);
+
+    let (_, events) = scenario.apply(&options(10)).await;
+
+    let events = serde_json::to_string(&events).unwrap();
+    let snapshots = serde_json::to_string(&*scenario.journal.snapshots.lock().unwrap()).unwrap();
+    for id in ["i-web", "i-db"] {
+        assert!(
+            !events.contains(&password_of(id)),
+            "an event shows {id}'s password"
+        );
+        assert!(
+            !snapshots.contains(&password_of(id)),
+            "the state shows {id}'s password"
+        );
+    }
+}
