@@ -282,9 +282,12 @@ where
             self.poll(&mut active).await?;
             self.reset(&mut active).await?;
             self.restart(&mut active).await;
+            let before = active.len();
             active.retain(|job| !job.is_done());
 
-            if !active.is_empty() {
+            // A freed slot is filled at once: waiting a tick would add to every round.
+            let freed = active.len() < before && !queue.is_empty();
+            if !active.is_empty() && !freed {
                 tokio::time::sleep(self.pause(&active)).await;
             }
         }
