@@ -5,6 +5,8 @@
 //! sets up logging and the async runtime, and maps outcomes to exit codes: 0 success, 1 error,
 //! 2 for `plan --detailed-exitcode` with changes.
 
+pub mod emulator;
+
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
@@ -44,8 +46,8 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         | Command::ForceUnlock
         | Command::Rotate(_)
         | Command::Password(_)
-        | Command::ShowDocument(_)
-        | Command::Emulator(_) => Err(Error::NotAvailable),
+        | Command::ShowDocument(_) => Err(Error::NotAvailable),
+        Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
 
@@ -87,6 +89,9 @@ pub enum Error {
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// The ECS emulator.
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
 }
 
 impl Hint for Error {
@@ -95,6 +100,7 @@ impl Hint for Error {
             Self::Runtime(_) | Self::NotAvailable => None,
             Self::Document(error) => error.hint(),
             Self::State(error) => error.hint(),
+            Self::Emulator(error) => error.hint(),
         }
     }
 }
