@@ -80,7 +80,10 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
+                // Running out of file descriptors fails every accept until connections close;
+                // a pause keeps the loop from spinning meanwhile.
                 tracing::warn!(%error, "could not accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };
