@@ -192,7 +192,7 @@ async fn serve_call(shared: &Shared, request: Result<ApiRequest, ApiError>) -> O
     let outcome = {
         let mut world = shared.lock_world();
         let now_ms = world.now_ms();
-        operations::call(&mut world, &action, &parameters, now_ms)
+        operations::call(&mut world, &action, parameters, now_ms)
     };
     tracing::debug!(%action, ok = outcome.is_ok(), "served an API call");
     if decision.drop_after_commit {
