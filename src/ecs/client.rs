@@ -25,7 +25,7 @@ use super::endpoint::Endpoints;
 use super::model::{FleetView, InstanceStatus, LiveInstance, RestartOutcome};
 use super::retry::{self, RetryPolicy, Retryable};
 use super::wire::{
-    self, Acknowledgement, BatchResponse, DescribeInstanceStatusResponse,
+    self, Acknowledgement, BatchResponse, BatchResult, DescribeInstanceStatusResponse,
     DescribeInstancesResponse, ErrorBody, Page, Request, RestartKind,
 };
 use super::{EcsError, redact, sign};
@@ -429,7 +429,10 @@ impl Client {
         }
     }
 
-    /// Turns a batch answer into one outcome per sent id.
+    /// Turns a batch answer into one outcome per sent id. On a batch sent again, an
+    /// `IncorrectInstanceStatus` refusal whose instance is already where the restart would put
+    /// it counts as success; the status comes from the answer's `CurrentStatus`, or from a
+    /// status read when the answer lacks it.
     async fn judge(
         &self,
         kind: RestartKind,
@@ -438,47 +441,27 @@ impl Client {
         response: BatchResponse,
         resent: bool,
     ) -> Result<Vec<RestartOutcome>, EcsError> {
-        let mut results: BTreeMap<String, _> = response
-            .instance_responses
-            .instance_response
-            .into_iter()
-            .map(|result| (result.instance_id.clone(), result.outcome()))
+        let results = response.instance_responses.instance_response;
+        let mut statuses: BTreeMap<String, InstanceStatus> = results
+            .iter()
+            .filter_map(|result| {
+                let status = result.current_status.parse().ok()?;
+                Some((result.instance_id.clone(), status))
+            })
             .collect();
         if resent {
-            let refused: Vec<String> = results
+            let unknown: Vec<String> = results
                 .iter()
-                .filter(|(_, result)| {
-                    result
-                        .as_ref()
-                        .is_err_and(|failure| failure.code == "IncorrectInstanceStatus")
+                .filter(|result| {
+                    is_status_refusal(result) && !statuses.contains_key(&result.instance_id)
                 })
-                .map(|(id, _)| id.clone())
+                .map(|result| result.instance_id.clone())
                 .collect();
-            if !refused.is_empty() {
-                let statuses = self.instance_statuses(region, &refused).await?;
-                for id in refused {
-                    if statuses
-                        .get(&id)
-                        .is_some_and(|status| kind.evidently_happened(*status))
-                    {
-                        tracing::debug!(instance = %id, "restart had already happened");
-                        results.insert(id, Ok(()));
-                    }
-                }
+            if !unknown.is_empty() {
+                statuses.extend(self.instance_statuses(region, &unknown).await?);
             }
         }
-        Ok(sent
-            .iter()
-            .map(|id| RestartOutcome {
-                instance_id: id.clone(),
-                result: results.remove(id).unwrap_or_else(|| {
-                    Err(super::ApiFailure {
-                        code: "MissingResult".to_owned(),
-                        message: format!("the answer to {} named no result", kind.action()),
-                    })
-                }),
-            })
-            .collect())
+        Ok(settle(kind, sent, &results, &statuses, resent))
     }
 
     /// Sends one operation under the shared budget, retrying what `repeat` allows.
@@ -713,6 +696,47 @@ fn add_region(view: &mut FleetView, region: &str, ids: &[String], found: Vec<Liv
     );
 }
 
+fn is_status_refusal(result: &BatchResult) -> bool {
+    result.code == "IncorrectInstanceStatus"
+}
+
+/// One outcome per sent id, in the order sent. See [`Client::judge`] for when a refusal
+/// counts as success.
+fn settle(
+    kind: RestartKind,
+    sent: &[String],
+    results: &[BatchResult],
+    statuses: &BTreeMap<String, InstanceStatus>,
+    resent: bool,
+) -> Vec<RestartOutcome> {
+    sent.iter()
+        .map(|id| {
+            let result = match results.iter().find(|result| &result.instance_id == id) {
+                Some(result) if resent && is_status_refusal(result) => {
+                    let happened = statuses
+                        .get(id)
+                        .is_some_and(|status| kind.evidently_happened(*status));
+                    if happened {
+                        tracing::debug!(instance = %id, "the restart had already happened");
+                        Ok(())
+                    } else {
+                        result.outcome()
+                    }
+                }
+                Some(result) => result.outcome(),
+                None => Err(super::ApiFailure {
+                    code: "MissingResult".to_owned(),
+                    message: format!("the answer to {} named no result", kind.action()),
+                }),
+            };
+            RestartOutcome {
+                instance_id: id.clone(),
+                result,
+            }
+        })
+        .collect()
+}
+
 fn resume_panic(error: tokio::task::JoinError) -> ! {
     match error.try_into_panic() {
         Ok(payload) => std::panic::resume_unwind(payload),
@@ -765,6 +789,89 @@ mod tests {
         assert_eq!(
             view.suspect_regions,
             BTreeSet::from(["cn-beijing".to_owned()])
+        );
+    }
+
+    fn refusal(id: &str, current_status: &str) -> BatchResult {
+        BatchResult {
+            instance_id: id.to_owned(),
+            code: "IncorrectInstanceStatus".to_owned(),
+            message: "The current status of the resource does not support this operation."
+                .to_owned(),
+            current_status: current_status.to_owned(),
+        }
+    }
+
+    fn statuses(pairs: &[(&str, InstanceStatus)]) -> BTreeMap<String, InstanceStatus> {
+        pairs
+            .iter()
+            .map(|(id, status)| (id.to_string(), *status))
+            .collect()
+    }
+
+    #[test]
+    fn a_refused_resend_of_a_reboot_that_already_happened_counts_as_success() {
+        let outcomes = settle(
+            RestartKind::Reboot,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Starting")],
+            &statuses(&[("i-1", InstanceStatus::Starting)]),
+            true,
+        );
+        assert_eq!(outcomes[0].result, Ok(()));
+    }
+
+    #[test]
+    fn a_refused_resend_of_a_start_that_already_happened_counts_as_success() {
+        let outcomes = settle(
+            RestartKind::Start,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Running")],
+            &statuses(&[("i-1", InstanceStatus::Running)]),
+            true,
+        );
+        assert_eq!(outcomes[0].result, Ok(()));
+    }
+
+    #[test]
+    fn a_refusal_on_the_first_send_stays_a_failure() {
+        let outcomes = settle(
+            RestartKind::Start,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Running")],
+            &statuses(&[("i-1", InstanceStatus::Running)]),
+            false,
+        );
+        assert_eq!(
+            outcomes[0].result.as_ref().unwrap_err().code,
+            "IncorrectInstanceStatus"
+        );
+    }
+
+    #[test]
+    fn a_refused_resend_whose_status_shows_no_restart_stays_a_failure() {
+        let outcomes = settle(
+            RestartKind::Reboot,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Stopped")],
+            &statuses(&[("i-1", InstanceStatus::Stopped)]),
+            true,
+        );
+        assert!(outcomes[0].result.is_err());
+    }
+
+    #[test]
+    fn an_instance_missing_from_the_answer_is_a_failure_not_a_success() {
+        let outcomes = settle(
+            RestartKind::Reboot,
+            &ids(&["i-1"]),
+            &[],
+            &BTreeMap::new(),
+            false,
+        );
+        assert_eq!(
+            outcomes[0].result.as_ref().unwrap_err().code,
+            "MissingResult"
         );
     }
 
