@@ -13,6 +13,14 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
 
+pub mod edit;
+pub mod emulator;
+pub mod init;
+pub mod password;
+pub mod rotate;
+pub mod show_document;
+pub mod validate;
+
 /// Runs the command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     init_logging(&cli.global);
@@ -32,20 +40,19 @@ pub fn main(cli: Cli) -> ExitCode {
 }
 
 async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
-    let _ = settings;
     match command {
-        Command::Init(_)
-        | Command::Edit
-        | Command::Validate(_)
-        | Command::Plan(_)
+        Command::Init(args) => Ok(init::run(settings, &args)?),
+        Command::Password(args) => Ok(password::run(settings, &args)?),
+        Command::Validate(args) => Ok(validate::run(settings, &args)?),
+        Command::Rotate(args) => Ok(rotate::run(settings, &args)?),
+        Command::ShowDocument(args) => Ok(show_document::run(settings, &args)?),
+        Command::Edit => Ok(edit::run(settings).await?),
+        Command::Plan(_)
         | Command::Apply(_)
         | Command::Show(_)
         | Command::State(_)
-        | Command::ForceUnlock
-        | Command::Rotate(_)
-        | Command::Password(_)
-        | Command::ShowDocument(_)
-        | Command::Emulator(_) => Err(Error::NotAvailable),
+        | Command::ForceUnlock => Err(Error::NotAvailable),
+        Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
 
@@ -84,9 +91,15 @@ pub enum Error {
     /// The desired document.
     #[error(transparent)]
     Document(#[from] crate::document::DocumentError),
+    /// `passform edit`.
+    #[error(transparent)]
+    Edit(#[from] edit::EditError),
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// The ECS emulator.
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
     /// The ECS API.
     #[error(transparent)]
     Ecs(#[from] crate::ecs::EcsError),
@@ -97,7 +110,9 @@ impl Hint for Error {
         match self {
             Self::Runtime(_) | Self::NotAvailable => None,
             Self::Document(error) => error.hint(),
+            Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
+            Self::Emulator(error) => error.hint(),
             Self::Ecs(error) => error.hint(),
         }
     }
