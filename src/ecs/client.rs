@@ -381,7 +381,9 @@ impl Client {
     /// One restart batch. When its answer is lost, the instances are checked first: those
     /// whose status shows the restart happened count as done, and only the others are sent
     /// again. On a batch sent again, `IncorrectInstanceStatus` from an instance whose status
-    /// shows the restart happened counts as success too.
+    /// shows the restart happened counts as success too. A reboot that has already finished
+    /// by the time of the check looks as if it never happened and is sent again (listed in
+    /// docs/limitations.md).
     async fn restart_batch(
         &self,
         kind: RestartKind,
@@ -873,6 +875,32 @@ mod tests {
             outcomes[0].result.as_ref().unwrap_err().code,
             "MissingResult"
         );
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn every_call_can_run_on_a_spawned_task() {
+        let client = Client::new(
+            Some("http://127.0.0.1:9"),
+            Credentials {
+                access_key_id: "id".to_owned(),
+                access_key_secret: SecretString::from("secret"),
+                security_token: None,
+                source: "test".to_owned(),
+            },
+            1.0,
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let ids = ids(&["i-1"]);
+        let password = SecretString::from("Passw0rd!");
+        assert_send(&client.read_fleet(&[]));
+        assert_send(&client.describe_instances("cn-hangzhou", &ids));
+        assert_send(&client.instance_statuses("cn-hangzhou", &ids));
+        assert_send(&client.reset_password("cn-hangzhou", "i-1", &password));
+        assert_send(&client.reboot_instances("cn-hangzhou", &ids));
+        assert_send(&client.start_instances("cn-hangzhou", &ids));
     }
 
     #[test]

@@ -102,6 +102,17 @@ impl EcsError {
         }
     }
 
+    /// The API's code and message, when the service answered with an error.
+    pub fn api_failure(&self) -> Option<ApiFailure> {
+        match self {
+            Self::Api { code, message, .. } => Some(ApiFailure {
+                code: code.clone(),
+                message: message.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// Returns true if the service throttled the call.
     pub fn is_throttling(&self) -> bool {
         self.api_code()
