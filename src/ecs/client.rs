@@ -17,6 +17,7 @@ use rand::RngCore;
 use reqwest::Url;
 use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 use zeroize::Zeroizing;
 
 use super::budget::Budget;
@@ -473,6 +474,7 @@ impl Client {
         repeat: Repeat,
     ) -> Result<T, EcsError> {
         let budget = &self.inner.budget;
+        let span = tracing::debug_span!("ecs", action = request.action, region = %request.region);
         retry::run(&self.inner.options.retry, |attempt| async move {
             budget.acquire().await;
             let outcome = self.send::<T>(request, attempt).await;
@@ -483,6 +485,7 @@ impl Client {
             }
             outcome.map_err(|error| Attempt { error, repeat })
         })
+        .instrument(span)
         .await
         .map_err(|attempt| attempt.error)
     }
@@ -499,7 +502,7 @@ impl Client {
             endpoint: url.to_string(),
             source: source.without_url(),
         };
-        tracing::debug!(action = request.action, region = %request.region, attempt, "calling ECS");
+        tracing::debug!(attempt, "calling ECS");
         let builder = match self.inner.options.signature_version {
             SignatureVersion::V2 => self.signed_v2(url.clone(), request),
             SignatureVersion::V3 => self.signed_v3(url.clone(), request),
