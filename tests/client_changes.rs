@@ -102,3 +102,22 @@ async fn a_password_the_service_refuses_is_an_error_with_its_code_and_a_hint() {
     assert!(!message.contains("Zq9tiny"));
     assert!(passform::report::Hint::hint(&error).is_some());
 }
+
+#[tokio::test]
+async fn restarts_are_sent_in_batches_of_one_hundred() {
+    let wanted = generated("cn-hangzhou", 150);
+    let emulator = start_with(&wanted).await;
+    let ids: Vec<String> = wanted.into_iter().map(|(_, id)| id).collect();
+    let outcomes = client_for(&emulator)
+        .reboot_instances("cn-hangzhou", &ids)
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 150);
+    assert!(outcomes.iter().all(|outcome| outcome.result.is_ok()));
+    let order: Vec<&String> = outcomes
+        .iter()
+        .map(|outcome| &outcome.instance_id)
+        .collect();
+    assert_eq!(order, ids.iter().collect::<Vec<_>>());
+    assert_eq!(calls(&emulator, "RebootInstances").await, 2);
+}
