@@ -192,3 +192,58 @@ fn init_with_an_ssh_key_encrypts_to_its_public_key() {
     let public_key = include_str!("document_support/ssh_ed25519.pub");
     assert!(public_key.starts_with(&loaded.document.recipients[0]));
 }
+
+/// A plugin identity and recipient (valid Bech32) for a plugin that is not installed.
+const PLUGIN_IDENTITY: &str = "AGE-PLUGIN-PASSFORMTEST-1QQQSYQCYQ5RQWZQFPG9SCRGWPUVV962M";
+const PLUGIN_RECIPIENT: &str = "age1passformtest1qqqsyqcyq5rqwzqfpg9scrgwpu38nag4";
+
+#[test]
+fn a_plugin_identity_whose_plugin_is_missing_is_named_with_a_hint() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(INSTANCE));
+    let identity = sandbox.path("plugin-identity.txt");
+    std::fs::write(
+        &identity,
+        format!("# a plugin identity\n{PLUGIN_IDENTITY}\n"),
+    )
+    .unwrap();
+
+    let output = sandbox
+        .passform()
+        .arg("validate")
+        .env("PASSFORM_IDENTITY", &identity)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("could not use the identity file"),
+        "{message}"
+    );
+    assert!(message.contains("age-plugin-passformtest"), "{message}");
+    assert!(
+        message.contains("hint: install the age plugin"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_plugin_recipient_whose_plugin_is_missing_stops_a_rewrite_and_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let plaintext = sandbox.plaintext(INSTANCE).replace(
+        &format!("[\"{}\"]", sandbox.recipient),
+        &format!("[\"{}\", \"{PLUGIN_RECIPIENT}\"]", sandbox.recipient),
+    );
+    sandbox.write_document(&plaintext);
+    let before = std::fs::read(sandbox.document_path()).unwrap();
+
+    let output = sandbox.run(&["rotate", "i-a"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("could not encrypt"), "{message}");
+    assert!(message.contains("age-plugin-passformtest"), "{message}");
+    assert!(message.contains("hint: "), "{message}");
+    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
+}
