@@ -104,7 +104,7 @@ pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
     let mut shown = original.clone();
     let mut header = String::new();
     let edited = loop {
-        workspace.write(&format!("{header}{}", shown.as_str()))?;
+        workspace.write(&Zeroizing::new(format!("{header}{}", shown.as_str())))?;
         run_editor(&editor, &workspace.file).await?;
         let saved = Zeroizing::new(strip_header(&workspace.read()?));
         if *saved == *original {
