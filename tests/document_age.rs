@@ -247,3 +247,58 @@ fn a_plugin_recipient_whose_plugin_is_missing_stops_a_rewrite_and_changes_nothin
     assert!(message.contains("hint: "), "{message}");
     assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
 }
+
+#[test]
+fn plugin_recipients_and_identities_go_through_the_plugin_on_path() {
+    let sandbox = Sandbox::new();
+    let plugins = sandbox.path("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    let plugin = plugins.join("age-plugin-passformtest");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/document_support/age-plugin-passformtest"
+        ),
+        &plugin,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        plugins.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let identity = sandbox.path("plugin-identity.txt");
+    std::fs::write(&identity, format!("{PLUGIN_IDENTITY}\n")).unwrap();
+    let plaintext = sandbox
+        .plaintext(INSTANCE)
+        .replace(&sandbox.recipient, PLUGIN_RECIPIENT);
+    std::fs::write(sandbox.path("plain.toml"), &plaintext).unwrap();
+    let sealed = age_command("age")
+        .env("PATH", &path)
+        .args(["-a", "-r", PLUGIN_RECIPIENT, "-o"])
+        .arg(sandbox.document_path())
+        .arg(sandbox.path("plain.toml"))
+        .output()
+        .unwrap();
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+
+    let output = sandbox
+        .passform()
+        .args(["rotate", "i-a"])
+        .env("PATH", &path)
+        .env("PASSFORM_IDENTITY", &identity)
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let decrypted = age_command("age")
+        .env("PATH", &path)
+        .arg("-d")
+        .arg("-i")
+        .arg(&identity)
+        .arg(sandbox.document_path())
+        .output()
+        .unwrap();
+    assert!(decrypted.status.success(), "{}", stderr(&decrypted));
+    assert!(stdout(&decrypted).contains("generation = 5\n"));
+}
