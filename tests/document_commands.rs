@@ -123,3 +123,29 @@ fn validate_reports_a_valid_document_on_stdout() {
         "passwords.toml.age: valid, 1 instance declared\n"
     );
 }
+
+#[test]
+fn init_writes_the_identity_where_identity_points_in_a_private_directory() {
+    let sandbox = Sandbox::new();
+    let identity = sandbox.path("keys/passform/me.txt");
+
+    let output = sandbox
+        .bare_passform()
+        .arg("init")
+        .arg("--identity")
+        .arg(&identity)
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&identity), 0o600);
+        assert_eq!(mode(identity.parent().unwrap()), 0o700);
+    }
+    assert!(!sandbox.path("config").exists());
+    assert!(document::load(&sandbox.document_path(), &[identity]).is_ok());
+}

@@ -182,3 +182,21 @@ fn a_failing_editor_writes_nothing() {
     assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
     assert!(no_plaintext_left(&sandbox));
 }
+
+#[test]
+fn an_editor_that_cannot_run_is_named_with_a_hint() {
+    let sandbox = sandbox_with_document();
+    let before = std::fs::read(sandbox.document_path()).unwrap();
+
+    let output = edit(&sandbox, &sandbox.path("no-such-editor"));
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no-such-editor"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("hint: set VISUAL or EDITOR"));
+    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
+    assert!(no_plaintext_left(&sandbox));
+}

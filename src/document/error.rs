@@ -211,7 +211,7 @@ pub enum DocumentError {
         source: std::io::Error,
     },
     /// The document could not be rewritten (masked or given raised generations).
-    #[error("could not rewrite the document `{}`", path.display())]
+    #[error("cannot mask or rewrite the document `{}`", path.display())]
     Rewrite {
         /// The document's path.
         path: PathBuf,
