@@ -103,7 +103,7 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
             unknown_keys: problems,
         }),
         Err(error) => {
-            problems.push(type_problem(text, &error));
+            problems.push(type_problem(text, syntax.as_table(), &error));
             problems.sort_by_key(|problem| (problem.line, problem.column));
             Err(problems)
         }
@@ -116,12 +116,13 @@ fn first_line(message: &str) -> &str {
 
 /// A problem for a value of the wrong type. Secrets are read untyped, so the message, which
 /// may quote the value, never quotes a secret.
-fn type_problem(text: &str, error: &toml::de::Error) -> Problem {
+fn type_problem(text: &str, root: &toml_edit::Table, error: &toml::de::Error) -> Problem {
     let offset = error.span().map_or(0, |span| span.start);
+    let key = key_path_at(root, "", offset).unwrap_or_else(|| "(document)".to_owned());
     Problem::at(
         text,
         offset,
-        &key_at(text, offset),
+        &key,
         format!(
             "this value has the wrong type: {}",
             first_line(error.message())
@@ -130,15 +131,34 @@ fn type_problem(text: &str, error: &toml::de::Error) -> Problem {
     )
 }
 
-/// The key written on the line holding `offset`, as a best effort for messages.
-fn key_at(text: &str, offset: usize) -> String {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |newline| newline + 1);
-    let line = text[line_start..].lines().next().unwrap_or("");
-    match line.split_once('=') {
-        Some((key, _)) => key.trim().to_owned(),
-        None => "(document)".to_owned(),
+/// The dotted key of the value at `offset`, such as `instance[2].generation`.
+fn key_path_at(table: &dyn toml_edit::TableLike, prefix: &str, offset: usize) -> Option<String> {
+    let contains =
+        |span: Option<std::ops::Range<usize>>| span.is_some_and(|span| span.contains(&offset));
+    for (name, item) in table.iter() {
+        let path = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let found = match item {
+            toml_edit::Item::Table(inner) => key_path_at(inner, &path, offset),
+            toml_edit::Item::Value(toml_edit::Value::InlineTable(inner)) => {
+                key_path_at(inner, &path, offset)
+            }
+            toml_edit::Item::Value(value) => contains(value.span()).then_some(path),
+            toml_edit::Item::ArrayOfTables(tables) => {
+                tables.iter().enumerate().find_map(|(index, inner)| {
+                    key_path_at(inner, &format!("{path}[{}]", index + 1), offset)
+                })
+            }
+            toml_edit::Item::None => None,
+        };
+        if found.is_some() {
+            return found;
+        }
     }
+    None
 }
 
 /// Every key schema v1 does not know, in document order.
@@ -226,6 +246,15 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, 3);
         assert!(!problems[0].message.contains("Secret#Pass1"));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_full_key() {
+        let text = "version = 1\n[[instance]]\nid = \"i-a\"\n[[instance]]\ngeneration = \"3\"\n";
+        let problems = parse(text).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "instance[2].generation");
+        assert_eq!((problems[0].line, problems[0].column), (5, 14));
     }
 
     #[test]
