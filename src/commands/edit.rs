@@ -8,8 +8,10 @@
 //! it behind.
 //!
 //! When the saved document is invalid, the editor opens again with the problems as comments
-//! at the top; quitting without changing anything gives up and writes nothing. An unchanged
-//! document is not rewritten. A changed one is encrypted to the recipients it now lists.
+//! at the top; quitting without changing anything gives up and writes nothing. The same
+//! happens when the identities that opened the document could not open the new one, so an
+//! edit never locks its author out. An unchanged document is not rewritten. A changed one is
+//! encrypted to the recipients it now lists.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -103,7 +105,7 @@ pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
 
     let mut shown = original.clone();
     let mut header = String::new();
-    let edited = loop {
+    let (sealed, document) = loop {
         workspace.write(&Zeroizing::new(format!("{header}{}", shown.as_str())))?;
         run_editor(&editor, &workspace.file).await?;
         let saved = Zeroizing::new(strip_header(&workspace.read()?));
@@ -111,20 +113,20 @@ pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
             eprintln!("no changes; `{}` was not rewritten", path.display());
             return Ok(ExitCode::SUCCESS);
         }
-        match document::model::validate(&saved) {
-            Ok(document) => break (saved, document),
-            Err(problems) if !header.is_empty() && *saved == *shown => {
-                return Err(EditError::GaveUp { problems });
-            }
-            Err(problems) => {
-                header = problem_header(&problems);
-                shown = saved;
-            }
+        let problems = match document::model::validate(&saved) {
+            Ok(document) => match seal_for_self(&saved, &document, path, &settings.identities) {
+                Ok(sealed) => break (sealed, document),
+                Err(problem) => vec![problem],
+            },
+            Err(problems) => problems,
+        };
+        if !header.is_empty() && *saved == *shown {
+            return Err(EditError::GaveUp { problems });
         }
+        header = problem_header(&problems);
+        shown = saved;
     };
 
-    let (plaintext, document) = edited;
-    let sealed = document::seal(&plaintext, &document.recipients)?;
     document::write_atomically(path, &sealed)?;
     eprintln!(
         "wrote `{}`, encrypted to {} recipient{}",
@@ -137,6 +139,46 @@ pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Encrypts the edited document to its recipients and checks that the identities that opened
+/// it can open it again, so that an edit never locks its author out. A failure becomes a
+/// problem on `recipients`, shown in the editor like any other.
+fn seal_for_self(
+    plaintext: &str,
+    document: &document::Document,
+    path: &Path,
+    identities: &[PathBuf],
+) -> Result<Vec<u8>, Problem> {
+    let hint = "keep a recipient of your own identity in `recipients` (or edit with an identity \
+                that one of them belongs to), and check that every plugin named is on PATH";
+    let problem = |message: String| {
+        let offset = document::raw::key_offset(plaintext, "recipients");
+        Problem::at(plaintext, offset, "recipients", message, hint)
+    };
+    let sealed = document::seal(plaintext, &document.recipients)
+        .map_err(|error| problem(with_causes(&error)))?;
+    match document::encryption::open(path, &sealed, identities) {
+        Ok(_) => Ok(sealed),
+        Err(DocumentError::NoMatchingIdentity { .. }) => Err(problem(
+            "none of the identities that opened this document is among its recipients, so you \
+             could not open it again"
+                .to_owned(),
+        )),
+        Err(error) => Err(problem(with_causes(&error))),
+    }
+}
+
+/// An error and its causes on one line, for a problem comment.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The editor the user chose: `$VISUAL`, then `$EDITOR`, then `vi`.

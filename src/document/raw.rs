@@ -179,6 +179,19 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
     }
 }
 
+/// The byte offset of a top-level key in TOML text, or 0 when it is not there.
+pub fn key_offset(text: &str, key: &str) -> usize {
+    toml_edit::ImDocument::parse(text)
+        .ok()
+        .and_then(|syntax| {
+            syntax
+                .as_table()
+                .get_key_value(key)
+                .and_then(|(key, _)| key.span())
+        })
+        .map_or(0, |span| span.start)
+}
+
 fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message).trim()
 }
