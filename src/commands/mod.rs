@@ -14,6 +14,7 @@ use crate::report::{self, Hint};
 use crate::settings::Settings;
 
 pub mod edit;
+pub mod emulator;
 pub mod init;
 pub mod password;
 pub mod rotate;
@@ -50,8 +51,8 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         | Command::Apply(_)
         | Command::Show(_)
         | Command::State(_)
-        | Command::ForceUnlock
-        | Command::Emulator(_) => Err(Error::NotAvailable),
+        | Command::ForceUnlock => Err(Error::NotAvailable),
+        Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
 
@@ -96,6 +97,12 @@ pub enum Error {
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// The ECS emulator.
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
+    /// The ECS API.
+    #[error(transparent)]
+    Ecs(#[from] crate::ecs::EcsError),
 }
 
 impl Hint for Error {
@@ -105,6 +112,8 @@ impl Hint for Error {
             Self::Document(error) => error.hint(),
             Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
+            Self::Emulator(error) => error.hint(),
+            Self::Ecs(error) => error.hint(),
         }
     }
 }
