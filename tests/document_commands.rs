@@ -149,3 +149,56 @@ fn init_writes_the_identity_where_identity_points_in_a_private_directory() {
     assert!(!sandbox.path("config").exists());
     assert!(document::load(&sandbox.document_path(), &[identity]).is_ok());
 }
+
+#[test]
+fn no_command_but_password_prints_a_secret() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.run(&["init"]).status.success());
+    let plaintext = sandbox.decrypt();
+    let seed_line = plaintext
+        .lines()
+        .find(|line| line.starts_with("seed = "))
+        .unwrap();
+    let seed = seed_line
+        .trim_start_matches("seed = ")
+        .trim_matches('"')
+        .to_owned();
+    let body = "[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n\n\
+                [[instance]]\nid = \"i-b\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n\
+                password = \"Explicit#Pass1\"\n";
+    sandbox.write_document(&format!("{plaintext}\n{body}"));
+    let password = |id: &str| stdout(&sandbox.run(&["password", id])).trim().to_owned();
+    let mut secrets = vec![seed, "Explicit#Pass1".to_owned(), password("i-a")];
+
+    let mut printed = String::new();
+    for arguments in [
+        &["validate"][..],
+        &["validate", "--format", "json"],
+        &["show-document"],
+        &["rotate", "--all"],
+        &["validate"],
+    ] {
+        let output = sandbox.run(arguments);
+        assert!(
+            output.status.success(),
+            "{arguments:?}: {}",
+            stderr(&output)
+        );
+        printed.push_str(&stdout(&output));
+        printed.push_str(&stderr(&output));
+    }
+    let unchanged = sandbox
+        .passform()
+        .arg("edit")
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
+    printed.push_str(&stdout(&unchanged));
+    printed.push_str(&stderr(&unchanged));
+    secrets.push(password("i-a"));
+
+    for secret in &secrets {
+        assert!(!printed.contains(secret.as_str()), "a secret was printed");
+    }
+    assert!(printed.contains("i-a: generation 1 -> 2"));
+}
