@@ -18,6 +18,30 @@ use super::error::DocumentError;
 /// The first line of an OpenSSH or PEM private key file.
 const PRIVATE_KEY_MARKER: &str = "-----BEGIN";
 
+/// What passform answers when a plugin or a key talks to the user: messages (such as "touch
+/// your security key") go to stderr; questions and passphrase requests are declined, because
+/// passform does not prompt.
+#[derive(Debug, Clone, Copy)]
+struct StderrCallbacks;
+
+impl age::Callbacks for StderrCallbacks {
+    fn display_message(&self, message: &str) {
+        eprintln!("{message}");
+    }
+
+    fn confirm(&self, _message: &str, _yes: &str, _no: Option<&str>) -> Option<bool> {
+        None
+    }
+
+    fn request_public_string(&self, _description: &str) -> Option<String> {
+        None
+    }
+
+    fn request_passphrase(&self, _description: &str) -> Option<age::secrecy::SecretString> {
+        None
+    }
+}
+
 /// One recipient written in a document, parsed.
 enum ParsedRecipient {
     Native(age::x25519::Recipient),
@@ -66,7 +90,7 @@ fn recipients_for_age(
     }
     for (plugin, recipients) in by_plugin {
         let recipient =
-            age::plugin::RecipientPluginV1::new(&plugin, &recipients, &[], age::NoCallbacks)
+            age::plugin::RecipientPluginV1::new(&plugin, &recipients, &[], StderrCallbacks)
                 .map_err(|source| DocumentError::Encrypt { source })?;
         ready.push(Box::new(recipient));
     }
@@ -145,12 +169,13 @@ fn parse_identity_file(
         }
         return Ok(IdentityFile {
             path: path.to_owned(),
-            identities: vec![Box::new(identity.with_callbacks(age::NoCallbacks))],
+            identities: vec![Box::new(identity.with_callbacks(StderrCallbacks))],
             description: "an SSH private key".to_owned(),
         });
     }
     let file = age::IdentityFile::from_buffer(bytes.as_slice()).map_err(identity_error)?;
     let identities = file
+        .with_callbacks(StderrCallbacks)
         .into_identities()
         .map_err(|source| DocumentError::IdentityUnusable {
             path: path.to_owned(),
