@@ -133,8 +133,20 @@ fn a_document_for_another_identity_lists_the_identities_tried() {
     let stranger = Sandbox::new();
     stranger.write_document(&stranger.plaintext(""));
     std::fs::copy(stranger.document_path(), sandbox.document_path()).unwrap();
-    let message = rejected_by_every_reader(&sandbox, "none of the identities", None);
+    let missing = sandbox.path("missing-identity.txt");
+    let identities = format!("{}:{}", sandbox.identity.display(), missing.display());
+    let output = sandbox
+        .passform()
+        .arg("validate")
+        .env("PASSFORM_IDENTITY", identities)
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(message.contains("none of the identities"), "{message}");
     assert!(message.contains(&format!("`{}` (1 key)", sandbox.identity.display())));
+    assert!(message.contains(&format!("`{}` (not found)", missing.display())));
+    rejected_by_every_reader(&sandbox, "none of the identities", None);
 }
 
 #[test]

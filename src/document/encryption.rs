@@ -122,6 +122,7 @@ pub fn seal(plaintext: &str, recipients: &[String]) -> Result<Vec<u8>, DocumentE
 /// The identities read from one identity file, and a description of them for messages.
 struct IdentityFile {
     path: PathBuf,
+    found: bool,
     identities: Vec<Box<dyn age::Identity>>,
     description: String,
 }
@@ -132,7 +133,13 @@ fn read_identity_files(paths: &[PathBuf]) -> Result<Vec<IdentityFile>, DocumentE
     for path in paths {
         match std::fs::read(path) {
             Ok(bytes) => files.push(parse_identity_file(path, Zeroizing::new(bytes))?),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            // Kept, empty, so that the error listing what was tried names it too.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => files.push(IdentityFile {
+                path: path.clone(),
+                found: false,
+                identities: Vec::new(),
+                description: "not found".to_owned(),
+            }),
             Err(source) => {
                 return Err(DocumentError::Identity {
                     path: path.clone(),
@@ -141,7 +148,7 @@ fn read_identity_files(paths: &[PathBuf]) -> Result<Vec<IdentityFile>, DocumentE
             }
         }
     }
-    if files.is_empty() {
+    if !files.iter().any(|file| file.found) {
         return Err(DocumentError::NoIdentity {
             tried: paths.to_vec(),
         });
@@ -169,6 +176,7 @@ fn parse_identity_file(
         }
         return Ok(IdentityFile {
             path: path.to_owned(),
+            found: true,
             identities: vec![Box::new(identity.with_callbacks(StderrCallbacks))],
             description: "an SSH private key".to_owned(),
         });
@@ -184,6 +192,7 @@ fn parse_identity_file(
     let count = identities.len();
     Ok(IdentityFile {
         path: path.to_owned(),
+        found: true,
         identities,
         description: format!("{count} key{}", if count == 1 { "" } else { "s" }),
     })
