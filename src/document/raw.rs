@@ -4,6 +4,10 @@
 //! [`RawDocument`], keeping the span of every value so that a problem can name its line and
 //! column, and finds every key that schema v1 does not know. Secrets (`seed`, `password`) are
 //! read as untyped values so that a parser message can never quote them.
+//!
+//! A TOML syntax error is reported alone, since the reader cannot go past it. The TOML reader
+//! keeps its own copies of the text while it parses and frees them without zeroing them;
+//! passform's own copies of the plaintext and its secrets are zeroed.
 
 use toml::Spanned;
 
