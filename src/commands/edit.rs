@@ -100,6 +100,9 @@ impl Hint for EditError {
 pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
     let path = &settings.document_path;
     let original = document::decrypt(path, &settings.identities)?;
+    // Watching for signals starts before the plaintext is written anywhere, so that no signal
+    // can end passform between writing it and removing it.
+    let mut signals = Signals::watch()?;
     let workspace = Workspace::create()?;
     let editor = editor_command();
 
@@ -107,7 +110,7 @@ pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
     let mut header = String::new();
     let (sealed, document) = loop {
         workspace.write(&Zeroizing::new(format!("{header}{}", shown.as_str())))?;
-        run_editor(&editor, &workspace.file).await?;
+        run_editor(&editor, &workspace.file, &mut signals).await?;
         let saved = Zeroizing::new(strip_header(&workspace.read()?));
         if *saved == *original {
             eprintln!("no changes; `{}` was not rewritten", path.display());
@@ -191,23 +194,44 @@ fn editor_command() -> String {
         .unwrap_or_else(|| "vi".to_owned())
 }
 
+/// SIGINT, SIGTERM and SIGHUP, caught instead of ending passform, so that an interrupted edit
+/// still removes its plaintext. A signal that arrives outside the editor is kept and stops the
+/// next run of the editor at once.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn watch() -> Result<Signals, EditError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let watch = |kind| {
+            signal(kind).map_err(|source| EditError::Workspace {
+                directory: PathBuf::from("(signal handlers)"),
+                source,
+            })
+        };
+        Ok(Signals {
+            interrupt: watch(SignalKind::interrupt())?,
+            terminate: watch(SignalKind::terminate())?,
+            hangup: watch(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for any of the signals.
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
+        }
+    }
+}
+
 /// Runs the editor on `file` through the shell (so `code --wait` works as in git), and stops
 /// it if passform is interrupted meanwhile.
-async fn run_editor(editor: &str, file: &Path) -> Result<(), EditError> {
-    use tokio::signal::unix::{SignalKind, signal};
-
-    let signals = [
-        SignalKind::interrupt(),
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-    ]
-    .map(signal);
-    let [Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)] = signals else {
-        return Err(EditError::EditorStart {
-            editor: editor.to_owned(),
-            source: std::io::Error::other("could not watch for signals"),
-        });
-    };
+async fn run_editor(editor: &str, file: &Path, signals: &mut Signals) -> Result<(), EditError> {
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$@\""))
@@ -231,15 +255,11 @@ async fn run_editor(editor: &str, file: &Path) -> Result<(), EditError> {
                 Err(EditError::EditorFailed { editor: editor.to_owned(), status })
             }
         }
-        _ = interrupt.recv() => stop(child).await,
-        _ = terminate.recv() => stop(child).await,
-        _ = hangup.recv() => stop(child).await,
+        () = signals.received() => {
+            let _ = child.kill().await;
+            Err(EditError::Interrupted)
+        }
     }
-}
-
-async fn stop(mut child: tokio::process::Child) -> Result<(), EditError> {
-    let _ = child.kill().await;
-    Err(EditError::Interrupted)
 }
 
 /// The comment block listing the problems, with line numbers as the user will see them.
