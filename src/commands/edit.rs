@@ -43,6 +43,13 @@ pub enum EditError {
         #[source]
         source: std::io::Error,
     },
+    /// passform could not arrange to catch Ctrl-C, so it does not write the plaintext at all.
+    #[error("could not watch for Ctrl-C and other signals, so the document was not opened")]
+    WatchSignals {
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// The editor could not be started.
     #[error("could not start the editor `{editor}`")]
     EditorStart {
@@ -87,7 +94,9 @@ impl Hint for EditError {
                  `vi` or `code --wait`"
                     .to_owned(),
             ),
-            Self::Interrupted => Some("run `passform edit` again".to_owned()),
+            Self::Interrupted | Self::WatchSignals { .. } => {
+                Some("run `passform edit` again".to_owned())
+            }
             Self::GaveUp { .. } => Some(
                 "run `passform edit` again, and fix the problems listed at the top of the file"
                     .to_owned(),
@@ -206,12 +215,7 @@ struct Signals {
 impl Signals {
     fn watch() -> Result<Signals, EditError> {
         use tokio::signal::unix::{SignalKind, signal};
-        let watch = |kind| {
-            signal(kind).map_err(|source| EditError::Workspace {
-                directory: PathBuf::from("(signal handlers)"),
-                source,
-            })
-        };
+        let watch = |kind| signal(kind).map_err(|source| EditError::WatchSignals { source });
         Ok(Signals {
             interrupt: watch(SignalKind::interrupt())?,
             terminate: watch(SignalKind::terminate())?,
