@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
 
+pub mod apply;
 pub mod edit;
 pub mod emulator;
 pub mod init;
@@ -47,11 +48,10 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         Command::Rotate(args) => Ok(rotate::run(settings, &args)?),
         Command::ShowDocument(args) => Ok(show_document::run(settings, &args)?),
         Command::Edit => Ok(edit::run(settings).await?),
-        Command::Plan(_)
-        | Command::Apply(_)
-        | Command::Show(_)
-        | Command::State(_)
-        | Command::ForceUnlock => Err(Error::NotAvailable),
+        Command::Apply(args) => apply::run(settings, &args).await,
+        Command::Plan(_) | Command::Show(_) | Command::State(_) | Command::ForceUnlock => {
+            Err(Error::NotAvailable)
+        }
         Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
@@ -103,6 +103,9 @@ pub enum Error {
     /// The ECS API.
     #[error(transparent)]
     Ecs(#[from] crate::ecs::EcsError),
+    /// `passform apply`.
+    #[error(transparent)]
+    Apply(#[from] apply::ApplyCommandError),
 }
 
 impl Hint for Error {
@@ -114,6 +117,7 @@ impl Hint for Error {
             Self::State(error) => error.hint(),
             Self::Emulator(error) => error.hint(),
             Self::Ecs(error) => error.hint(),
+            Self::Apply(error) => error.hint(),
         }
     }
 }
