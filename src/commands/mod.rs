@@ -18,6 +18,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
 
+pub mod apply;
 pub mod edit;
 pub mod emulator;
 pub mod init;
@@ -55,7 +56,8 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         Command::Show(args) => show::run(settings, &args),
         Command::State(command) => state::run(settings, &command),
         Command::ForceUnlock => force_unlock::run(settings),
-        Command::Plan(_) | Command::Apply(_) => Err(Error::NotAvailable),
+        Command::Apply(args) => apply::run(settings, &args).await,
+        Command::Plan(_) => Err(Error::NotAvailable),
         Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
@@ -133,6 +135,9 @@ pub enum Error {
     /// Standard output could not be written.
     #[error("could not write to standard output")]
     Output(#[source] std::io::Error),
+    /// `passform apply`.
+    #[error(transparent)]
+    Apply(#[from] apply::ApplyCommandError),
 }
 
 impl Hint for Error {
@@ -147,6 +152,7 @@ impl Hint for Error {
             Self::Lock(error) => error.hint(),
             Self::Plan(error) => error.hint(),
             Self::SavedPlan(error) => error.hint(),
+            Self::Apply(error) => error.hint(),
         }
     }
 }
