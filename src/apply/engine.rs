@@ -823,7 +823,7 @@ async fn reset_with_retries<A: InstanceApi>(
 }
 
 /// Now, as the state records times (RFC 3339, UTC).
-fn timestamp() -> String {
+pub(super) fn timestamp() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
