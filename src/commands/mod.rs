@@ -5,10 +5,6 @@
 //! sets up logging and the async runtime, and maps outcomes to exit codes: 0 success, 1 error,
 //! 2 for `plan --detailed-exitcode` with changes.
 
-mod force_unlock;
-mod show;
-mod state;
-
 use std::io::Write as _;
 use std::process::ExitCode;
 
@@ -17,6 +13,17 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
+
+pub mod edit;
+pub mod emulator;
+pub mod force_unlock;
+pub mod init;
+pub mod password;
+pub mod rotate;
+pub mod show;
+pub mod show_document;
+pub mod state;
+pub mod validate;
 
 /// Runs the command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
@@ -38,18 +45,17 @@ pub fn main(cli: Cli) -> ExitCode {
 
 async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
     match command {
+        Command::Init(args) => Ok(init::run(settings, &args)?),
+        Command::Password(args) => Ok(password::run(settings, &args)?),
+        Command::Validate(args) => Ok(validate::run(settings, &args)?),
+        Command::Rotate(args) => Ok(rotate::run(settings, &args)?),
+        Command::ShowDocument(args) => Ok(show_document::run(settings, &args)?),
+        Command::Edit => Ok(edit::run(settings).await?),
         Command::Show(args) => show::run(settings, &args),
         Command::State(command) => state::run(settings, &command),
         Command::ForceUnlock => force_unlock::run(settings),
-        Command::Init(_)
-        | Command::Edit
-        | Command::Validate(_)
-        | Command::Plan(_)
-        | Command::Apply(_)
-        | Command::Rotate(_)
-        | Command::Password(_)
-        | Command::ShowDocument(_)
-        | Command::Emulator(_) => Err(Error::NotAvailable),
+        Command::Plan(_) | Command::Apply(_) => Err(Error::NotAvailable),
+        Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
 
@@ -102,6 +108,9 @@ pub enum Error {
     /// The desired document.
     #[error(transparent)]
     Document(#[from] crate::document::DocumentError),
+    /// `passform edit`.
+    #[error(transparent)]
+    Edit(#[from] edit::EditError),
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
@@ -117,6 +126,12 @@ pub enum Error {
     /// Standard output could not be written.
     #[error("could not write to standard output")]
     Output(#[source] std::io::Error),
+    /// The ECS emulator.
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
+    /// The ECS API.
+    #[error(transparent)]
+    Ecs(#[from] crate::ecs::EcsError),
 }
 
 impl Hint for Error {
@@ -124,10 +139,13 @@ impl Hint for Error {
         match self {
             Self::Runtime(_) | Self::NotAvailable | Self::Output(_) => None,
             Self::Document(error) => error.hint(),
+            Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
             Self::Lock(error) => error.hint(),
             Self::Plan(error) => error.hint(),
             Self::SavedPlan(error) => error.hint(),
+            Self::Emulator(error) => error.hint(),
+            Self::Ecs(error) => error.hint(),
         }
     }
 }

@@ -122,3 +122,39 @@ pub struct LiveInstance {
     /// Returns true if the instance is locked for security, which refuses resets and restarts.
     pub locked_for_security: bool,
 }
+
+/// The live view of the instances a command asked about, read in one pass over every region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetView {
+    /// Every requested instance the service described, by id.
+    pub instances: std::collections::BTreeMap<String, LiveInstance>,
+    /// Requested ids the service did not describe, in regions where it described others.
+    pub not_found: std::collections::BTreeSet<String>,
+    /// Regions where none of the requested ids came back: probably a permission problem, so
+    /// their ids are in neither `instances` nor `not_found`, and nothing may be forgotten.
+    pub suspect_regions: std::collections::BTreeSet<String>,
+}
+
+/// Why the service refused one call or one instance of a batch, in its own words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiFailure {
+    /// The API's error code, such as `IncorrectInstanceStatus`.
+    pub code: String,
+    /// The API's message.
+    pub message: String,
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}: {}", self.code, self.message)
+    }
+}
+
+/// What a batched restart did to one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartOutcome {
+    /// The instance id.
+    pub instance_id: String,
+    /// `Ok` when the restart was accepted (or had evidently already happened).
+    pub result: Result<(), ApiFailure>,
+}

@@ -1,0 +1,335 @@
+//! `passform edit`: decrypt into a private file, open the user's editor, validate, re-encrypt.
+//!
+//! The plaintext lives only in a fresh directory of mode 0700 (in `$TMPDIR` when set, else in
+//! `/dev/shm` when there is one, so it stays in memory, else in the system temporary
+//! directory) and is overwritten and removed on every way out: success, no change, an invalid
+//! document given up on, an editor failure, or a SIGINT, SIGTERM or SIGHUP while the editor
+//! runs (the editor is stopped and nothing is written). Only SIGKILL or a power cut can leave
+//! it behind.
+//!
+//! When the saved document is invalid, the editor opens again with the problems as comments
+//! at the top; quitting without changing anything gives up and writes nothing. An unchanged
+//! document is not rewritten. A changed one is encrypted to the recipients it now lists.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use zeroize::Zeroizing;
+
+use crate::document::{self, DocumentError, Problem};
+use crate::report::Hint;
+use crate::settings::Settings;
+
+/// Lines that passform puts above the document to explain problems start with this.
+const HEADER_PREFIX: &str = "# passform: ";
+/// The name of the plaintext file, ending in `.toml` so that editors highlight it.
+const PLAINTEXT_NAME: &str = "passwords.toml";
+
+/// What can go wrong while editing.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// Reading, checking or writing the document failed.
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    /// The private directory or file for the plaintext could not be made or read.
+    #[error("could not prepare the private file to edit in `{}`", directory.display())]
+    Workspace {
+        /// The directory passform tried to use.
+        directory: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The editor could not be started.
+    #[error("could not start the editor `{editor}`")]
+    EditorStart {
+        /// The editor command.
+        editor: String,
+        /// Why it did not start.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The editor exited with a failure.
+    #[error("the editor `{editor}` failed ({status}); nothing was written")]
+    EditorFailed {
+        /// The editor command.
+        editor: String,
+        /// How it exited.
+        status: std::process::ExitStatus,
+    },
+    /// A signal arrived while the editor ran.
+    #[error("the edit was interrupted; nothing was written")]
+    Interrupted,
+    /// The user quit without fixing an invalid document.
+    #[error(
+        "the edited document still has {} problem{}, so nothing was written",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    )]
+    GaveUp {
+        /// The problems that remained.
+        problems: Vec<Problem>,
+    },
+}
+
+impl Hint for EditError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::Document(error) => error.hint(),
+            Self::Workspace { .. } => {
+                Some("set TMPDIR to a private directory you can write to".to_owned())
+            }
+            Self::EditorStart { .. } | Self::EditorFailed { .. } => Some(
+                "set VISUAL or EDITOR to an editor that waits until the file is closed, such as \
+                 `vi` or `code --wait`"
+                    .to_owned(),
+            ),
+            Self::Interrupted => Some("run `passform edit` again".to_owned()),
+            Self::GaveUp { .. } => Some(
+                "run `passform edit` again, and fix the problems listed at the top of the file"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// Runs `passform edit`.
+pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
+    let path = &settings.document_path;
+    let original = document::decrypt(path, &settings.identities)?;
+    let workspace = Workspace::create()?;
+    let editor = editor_command();
+
+    let mut shown = original.clone();
+    let mut header = String::new();
+    let edited = loop {
+        workspace.write(&format!("{header}{}", shown.as_str()))?;
+        run_editor(&editor, &workspace.file).await?;
+        let saved = Zeroizing::new(strip_header(&workspace.read()?));
+        if *saved == *original {
+            eprintln!("no changes; `{}` was not rewritten", path.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        match document::model::validate(&saved) {
+            Ok(document) => break (saved, document),
+            Err(problems) if !header.is_empty() && *saved == *shown => {
+                return Err(EditError::GaveUp { problems });
+            }
+            Err(problems) => {
+                header = problem_header(&problems);
+                shown = saved;
+            }
+        }
+    };
+
+    let (plaintext, document) = edited;
+    let sealed = document::seal(&plaintext, &document.recipients)?;
+    document::write_atomically(path, &sealed)?;
+    eprintln!(
+        "wrote `{}`, encrypted to {} recipient{}",
+        path.display(),
+        document.recipients.len(),
+        if document.recipients.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The editor the user chose: `$VISUAL`, then `$EDITOR`, then `vi`.
+fn editor_command() -> String {
+    ["VISUAL", "EDITOR"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .map(|value| value.trim().to_owned())
+        .find(|value| !value.is_empty())
+        .unwrap_or_else(|| "vi".to_owned())
+}
+
+/// Runs the editor on `file` through the shell (so `code --wait` works as in git), and stops
+/// it if passform is interrupted meanwhile.
+async fn run_editor(editor: &str, file: &Path) -> Result<(), EditError> {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let signals = [
+        SignalKind::interrupt(),
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+    ]
+    .map(signal);
+    let [Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)] = signals else {
+        return Err(EditError::EditorStart {
+            editor: editor.to_owned(),
+            source: std::io::Error::other("could not watch for signals"),
+        });
+    };
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$@\""))
+        .arg("passform-editor")
+        .arg(file)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| EditError::EditorStart {
+            editor: editor.to_owned(),
+            source,
+        })?;
+    tokio::select! {
+        status = child.wait() => {
+            let status = status.map_err(|source| EditError::EditorStart {
+                editor: editor.to_owned(),
+                source,
+            })?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(EditError::EditorFailed { editor: editor.to_owned(), status })
+            }
+        }
+        _ = interrupt.recv() => stop(child).await,
+        _ = terminate.recv() => stop(child).await,
+        _ = hangup.recv() => stop(child).await,
+    }
+}
+
+async fn stop(mut child: tokio::process::Child) -> Result<(), EditError> {
+    let _ = child.kill().await;
+    Err(EditError::Interrupted)
+}
+
+/// The comment block listing the problems, with line numbers as the user will see them.
+fn problem_header(problems: &[Problem]) -> String {
+    let mut lines = vec![
+        "this document has problems: fix them, save and quit to try again.".to_owned(),
+        "quit without changing anything to give up (nothing will be written).".to_owned(),
+        "passform removes these lines itself.".to_owned(),
+    ];
+    let offset = 3 + 2 * problems.len();
+    for problem in problems {
+        lines.push(format!(
+            "line {}, column {}: `{}`: {}",
+            problem.line + offset,
+            problem.column,
+            problem.key,
+            problem.message
+        ));
+        lines.push(format!("  hint: {}", problem.hint));
+    }
+    lines
+        .iter()
+        .map(|line| format!("{HEADER_PREFIX}{line}\n"))
+        .collect()
+}
+
+/// The text without the problem comments passform put on top.
+fn strip_header(text: &str) -> String {
+    let mut rest = text;
+    while let Some(line_end) = rest.find('\n') {
+        if !rest.starts_with(HEADER_PREFIX) {
+            break;
+        }
+        rest = &rest[line_end + 1..];
+    }
+    rest.to_owned()
+}
+
+/// The private directory and file holding the plaintext while it is edited.
+struct Workspace {
+    directory: tempfile::TempDir,
+    file: PathBuf,
+}
+
+impl Workspace {
+    fn create() -> Result<Workspace, EditError> {
+        let parent = private_parent();
+        let workspace_error = |source| EditError::Workspace {
+            directory: parent.clone(),
+            source,
+        };
+        let directory = tempfile::Builder::new()
+            .prefix("passform-edit-")
+            .permissions(private_mode(0o700))
+            .tempdir_in(&parent)
+            .map_err(workspace_error)?;
+        let file = directory.path().join(PLAINTEXT_NAME);
+        Ok(Workspace { directory, file })
+    }
+
+    fn write(&self, text: &str) -> Result<(), EditError> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&self.file)
+            .map_err(|source| self.error(source))?;
+        file.write_all(text.as_bytes())
+            .map_err(|source| self.error(source))
+    }
+
+    fn read(&self) -> Result<Zeroizing<String>, EditError> {
+        std::fs::read_to_string(&self.file)
+            .map(Zeroizing::new)
+            .map_err(|source| self.error(source))
+    }
+
+    fn error(&self, source: std::io::Error) -> EditError {
+        EditError::Workspace {
+            directory: self.directory.path().to_owned(),
+            source,
+        }
+    }
+}
+
+impl Drop for Workspace {
+    /// Overwrites the plaintext before the directory is removed, so that its bytes do not
+    /// linger in freed blocks; the directory itself is removed by `TempDir`.
+    fn drop(&mut self) {
+        if let Ok(metadata) = std::fs::metadata(&self.file) {
+            let zeros = vec![0u8; usize::try_from(metadata.len()).unwrap_or(0)];
+            let _ = std::fs::write(&self.file, zeros);
+        }
+    }
+}
+
+/// Where the private directory goes: `$TMPDIR` when set, else `/dev/shm` when present (memory,
+/// not disk), else the system temporary directory.
+fn private_parent() -> PathBuf {
+    if std::env::var_os("TMPDIR").is_some_and(|value| !value.is_empty()) {
+        return std::env::temp_dir();
+    }
+    let shared_memory = Path::new("/dev/shm");
+    if shared_memory.is_dir() {
+        return shared_memory.to_owned();
+    }
+    std::env::temp_dir()
+}
+
+#[cfg(unix)]
+fn private_mode(mode: u32) -> std::fs::Permissions {
+    std::os::unix::fs::PermissionsExt::from_mode(mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_problem_header_is_removed_again_and_counts_its_own_lines() {
+        let problem = Problem {
+            line: 2,
+            column: 5,
+            key: "version".to_owned(),
+            message: "wrong".to_owned(),
+            hint: "fix".to_owned(),
+        };
+        let header = problem_header(std::slice::from_ref(&problem));
+        assert_eq!(header.lines().count(), 5);
+        assert!(header.contains("line 7, column 5"));
+        let body = "version = 2\n# passform: kept, since it is not at the top\n";
+        assert_eq!(strip_header(&format!("{header}{body}")), body);
+    }
+}

@@ -1,0 +1,799 @@
+//! The client: every call passform makes to ECS, signed, paced, retried and batched.
+//!
+//! Every request is a POST to `/` whose parameters (the password and the signature included)
+//! travel in the form body, so that no URL ever holds a secret. Reads are retried on any
+//! passing fault. Changes are retried only when the service certainly did not act (throttling,
+//! `ServiceUnavailable`, a connection that never opened); when an answer is lost after the
+//! request may have arrived, a restart is checked by status before it is sent again.
+//! ModifyInstanceAttribute sets the same password when repeated, so it is retried like a read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngCore;
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+use tokio::task::JoinSet;
+use zeroize::Zeroizing;
+
+use super::budget::Budget;
+use super::credentials::{self, Credentials, Environment};
+use super::endpoint::Endpoints;
+use super::model::{FleetView, InstanceStatus, LiveInstance, RestartOutcome};
+use super::retry::{self, RetryPolicy, Retryable};
+use super::wire::{
+    self, Acknowledgement, BatchResponse, DescribeInstanceStatusResponse,
+    DescribeInstancesResponse, ErrorBody, Page, Request, RestartKind,
+};
+use super::{EcsError, redact, sign};
+use crate::secret::SecretString;
+use crate::settings::Settings;
+
+/// The environment variable that chooses the signature version.
+pub const SIGNATURE_VERSION_VARIABLE: &str = "PASSFORM_SIGNATURE_VERSION";
+
+/// How many times a restart batch whose answer was lost is checked and sent again.
+const RESTART_ROUNDS: u32 = 3;
+/// A guard against a service that never stops handing out pages.
+const MAX_PAGES: u32 = 10_000;
+
+/// Which signature the client puts on requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignatureVersion {
+    /// RPC signature V2, HMAC-SHA1 (the default: every ECS endpoint accepts it).
+    #[default]
+    V2,
+    /// Signature V3, ACS3-HMAC-SHA256.
+    V3,
+}
+
+impl FromStr for SignatureVersion {
+    type Err = EcsError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "v2" | "2" => Ok(Self::V2),
+            "v3" | "3" => Ok(Self::V3),
+            _ => Err(EcsError::InvalidSignatureVersion(text.to_owned())),
+        }
+    }
+}
+
+/// Knobs of the client that have sensible defaults.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The signature version.
+    pub signature_version: SignatureVersion,
+    /// How long one request may take, answer included.
+    pub request_timeout: Duration,
+    /// How long opening a connection may take.
+    pub connect_timeout: Duration,
+    /// How failed calls are retried.
+    pub retry: RetryPolicy,
+    /// The page size of DescribeInstances (at most 100).
+    pub describe_page_size: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            signature_version: SignatureVersion::default(),
+            request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            describe_page_size: wire::MAX_DESCRIBE_PAGE_SIZE,
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The defaults, with the signature version from `PASSFORM_SIGNATURE_VERSION` if set.
+    pub fn from_environment() -> Result<Self, EcsError> {
+        let mut options = Self::default();
+        if let Some(text) = std::env::var(SIGNATURE_VERSION_VARIABLE)
+            .ok()
+            .filter(|text| !text.is_empty())
+        {
+            options.signature_version = text.parse()?;
+        }
+        Ok(options)
+    }
+}
+
+/// The ECS client; cheap to clone, and clones share one request-rate budget.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    credentials: Credentials,
+    endpoints: Endpoints,
+    options: ClientOptions,
+    budget: Budget,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Client")
+            .field("endpoints", &self.inner.endpoints)
+            .field("credentials", &self.inner.credentials.source)
+            .field("signature_version", &self.inner.options.signature_version)
+            .finish()
+    }
+}
+
+/// Whether a failed call may be sent again without checking what it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// Reads, and changes that are the same when repeated.
+    Always,
+    /// Changes that must not be repeated blindly: stop when the outcome is unknown.
+    UnlessOutcomeUnknown,
+}
+
+/// A failed attempt, with whether it may be retried.
+struct Attempt {
+    error: EcsError,
+    repeat: Repeat,
+}
+
+impl Retryable for Attempt {
+    fn retry_cause(&self) -> Option<String> {
+        if self.repeat == Repeat::UnlessOutcomeUnknown && self.error.outcome_is_unknown() {
+            return None;
+        }
+        self.error.transient_cause()
+    }
+}
+
+impl Client {
+    /// A client for the settings' endpoint and profile, with credentials from the chain in
+    /// [`credentials`] and the signature version from `PASSFORM_SIGNATURE_VERSION`.
+    pub async fn from_settings(
+        settings: &Settings,
+        max_requests_per_second: f64,
+    ) -> Result<Client, EcsError> {
+        let options = ClientOptions::from_environment()?;
+        check_rate(max_requests_per_second)?;
+        Endpoints::from_setting(settings.endpoint.as_deref())?;
+        let credentials =
+            credentials::resolve(settings.profile.as_deref(), &Environment::process()).await?;
+        Self::new(
+            settings.endpoint.as_deref(),
+            credentials,
+            max_requests_per_second,
+            options,
+        )
+    }
+
+    /// A client with the given credentials and options.
+    pub fn new(
+        endpoint: Option<&str>,
+        credentials: Credentials,
+        max_requests_per_second: f64,
+        options: ClientOptions,
+    ) -> Result<Client, EcsError> {
+        check_rate(max_requests_per_second)?;
+        let endpoints = Endpoints::from_setting(endpoint)?;
+        let http = reqwest::Client::builder()
+            .timeout(options.request_timeout)
+            .connect_timeout(options.connect_timeout)
+            .user_agent(concat!("passform/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(EcsError::HttpClient)?;
+        tracing::debug!(
+            signature_version = ?options.signature_version,
+            "ECS client ready"
+        );
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                credentials,
+                endpoints,
+                options,
+                budget: Budget::new(max_requests_per_second),
+            }),
+        })
+    }
+
+    /// The request-rate budget every clone of this client shares.
+    pub fn budget(&self) -> &Budget {
+        &self.inner.budget
+    }
+
+    /// Reads every wanted `(region, id)`: one DescribeInstances per region per 100 ids, pages
+    /// followed, regions read concurrently. A region where none of the requested ids came back
+    /// is reported as suspect rather than its instances as missing.
+    pub async fn read_fleet(&self, wanted: &[(String, String)]) -> Result<FleetView, EcsError> {
+        let mut by_region: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (region, id) in wanted {
+            by_region
+                .entry(region.clone())
+                .or_default()
+                .insert(id.clone());
+        }
+        let mut reads = JoinSet::new();
+        for (region, ids) in by_region {
+            let client = self.clone();
+            reads.spawn(async move {
+                let ids: Vec<String> = ids.into_iter().collect();
+                let found = client.describe_instances(&region, &ids).await;
+                (region, ids, found)
+            });
+        }
+        let mut view = FleetView::default();
+        while let Some(joined) = reads.join_next().await {
+            let (region, ids, found) = joined.unwrap_or_else(|error| resume_panic(error));
+            add_region(&mut view, &region, &ids, found?);
+        }
+        Ok(view)
+    }
+
+    /// Describes the given instances of one region, 100 ids per call, every page.
+    pub async fn describe_instances(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<LiveInstance>, EcsError> {
+        let mut reads = JoinSet::new();
+        for chunk in ids.chunks(wire::MAX_IDS_PER_CALL) {
+            let client = self.clone();
+            let region = region.to_owned();
+            let chunk = chunk.to_vec();
+            reads.spawn(async move { client.describe_chunk(&region, &chunk).await });
+        }
+        let mut instances = Vec::new();
+        while let Some(joined) = reads.join_next().await {
+            instances.extend(joined.unwrap_or_else(|error| resume_panic(error))?);
+        }
+        instances.sort_by(|left, right| left.id.cmp(&right.id));
+        Ok(instances)
+    }
+
+    async fn describe_chunk(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<LiveInstance>, EcsError> {
+        let page_size = self
+            .inner
+            .options
+            .describe_page_size
+            .clamp(1, wire::MAX_DESCRIBE_PAGE_SIZE);
+        let mut page = Page::Number(1);
+        let mut instances = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let request = Request::describe_instances(region, ids, &page, page_size);
+            let response: DescribeInstancesResponse = self.call(&request, Repeat::Always).await?;
+            let count = response.instances.instance.len();
+            for wire in response.instances.instance {
+                let live = wire
+                    .into_live(region)
+                    .map_err(|source| EcsError::UnknownValue {
+                        region: region.to_owned(),
+                        source,
+                    })?;
+                instances.push(live);
+            }
+            let next = match (response.next_token.filter(|token| !token.is_empty()), &page) {
+                (Some(token), _) => Some(Page::Token(token)),
+                (None, Page::Number(number)) => response
+                    .total_count
+                    .filter(|total| count > 0 && u64::from(*number * page_size) < *total)
+                    .map(|_| Page::Number(number + 1)),
+                (None, Page::Token(_)) => None,
+            };
+            match next {
+                Some(next) => page = next,
+                None => break,
+            }
+        }
+        Ok(instances)
+    }
+
+    /// The status of each given instance of one region (DescribeInstanceStatus, 100 ids per
+    /// call, 50 per page). Instances the service does not know are absent from the map.
+    pub async fn instance_statuses(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, InstanceStatus>, EcsError> {
+        let mut statuses = BTreeMap::new();
+        for chunk in ids.chunks(wire::MAX_IDS_PER_CALL) {
+            for page_number in 1..=MAX_PAGES {
+                let request = Request::describe_instance_status(region, chunk, page_number);
+                let response: DescribeInstanceStatusResponse =
+                    self.call(&request, Repeat::Always).await?;
+                let count = response.instance_statuses.instance_status.len();
+                for wire in response.instance_statuses.instance_status {
+                    let status = wire.status.parse::<InstanceStatus>().map_err(|_| {
+                        EcsError::UnknownValue {
+                            region: region.to_owned(),
+                            source: wire::UnknownValue {
+                                instance: wire.instance_id.clone(),
+                                field: "Status",
+                                value: wire.status.clone(),
+                            },
+                        }
+                    })?;
+                    statuses.insert(wire.instance_id, status);
+                }
+                let seen = u64::from(page_number * wire::MAX_STATUS_PAGE_SIZE);
+                let more = response.total_count.is_some_and(|total| seen < total);
+                if count == 0 || !more {
+                    break;
+                }
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// Sets an instance's password (ModifyInstanceAttribute). Safe to repeat: sending the same
+    /// password again leaves the same pending password.
+    pub async fn reset_password(
+        &self,
+        region: &str,
+        id: &str,
+        password: &SecretString,
+    ) -> Result<(), EcsError> {
+        let request = Request::reset_password(region, id, password);
+        let _: Acknowledgement = self.call(&request, Repeat::Always).await?;
+        Ok(())
+    }
+
+    /// Reboots Running instances (RebootInstances, 100 per call, each on its own).
+    pub async fn reboot_instances(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<RestartOutcome>, EcsError> {
+        self.restart(RestartKind::Reboot, region, ids).await
+    }
+
+    /// Starts Stopped instances (StartInstances, 100 per call, each on its own).
+    pub async fn start_instances(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<RestartOutcome>, EcsError> {
+        self.restart(RestartKind::Start, region, ids).await
+    }
+
+    async fn restart(
+        &self,
+        kind: RestartKind,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<RestartOutcome>, EcsError> {
+        let mut outcomes = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(wire::MAX_IDS_PER_CALL) {
+            outcomes.extend(self.restart_batch(kind, region, chunk).await?);
+        }
+        Ok(outcomes)
+    }
+
+    /// One restart batch. When its answer is lost, the instances are checked first: those
+    /// whose status shows the restart happened count as done, and only the others are sent
+    /// again. On a batch sent again, `IncorrectInstanceStatus` from an instance whose status
+    /// shows the restart happened counts as success too.
+    async fn restart_batch(
+        &self,
+        kind: RestartKind,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<RestartOutcome>, EcsError> {
+        let mut pending = ids.to_vec();
+        let mut outcomes = Vec::with_capacity(ids.len());
+        let mut round = 1;
+        loop {
+            let request = Request::restart(kind, region, &pending);
+            let error = match self
+                .call::<BatchResponse>(&request, Repeat::UnlessOutcomeUnknown)
+                .await
+            {
+                Ok(response) => {
+                    let resent = round > 1;
+                    outcomes.extend(self.judge(kind, region, &pending, response, resent).await?);
+                    return Ok(outcomes);
+                }
+                Err(error) => error,
+            };
+            if !error.outcome_is_unknown() || round >= RESTART_ROUNDS {
+                return Err(error);
+            }
+            tracing::debug!(action = kind.action(), region, %error,
+                "the answer was lost; checking status before sending the restart again");
+            let statuses = self.instance_statuses(region, &pending).await?;
+            pending.retain(|id| {
+                let happened = statuses
+                    .get(id)
+                    .is_some_and(|status| kind.evidently_happened(*status));
+                if happened {
+                    outcomes.push(RestartOutcome {
+                        instance_id: id.clone(),
+                        result: Ok(()),
+                    });
+                }
+                !happened
+            });
+            if pending.is_empty() {
+                return Ok(outcomes);
+            }
+            round += 1;
+        }
+    }
+
+    /// Turns a batch answer into one outcome per sent id.
+    async fn judge(
+        &self,
+        kind: RestartKind,
+        region: &str,
+        sent: &[String],
+        response: BatchResponse,
+        resent: bool,
+    ) -> Result<Vec<RestartOutcome>, EcsError> {
+        let mut results: BTreeMap<String, _> = response
+            .instance_responses
+            .instance_response
+            .into_iter()
+            .map(|result| (result.instance_id.clone(), result.outcome()))
+            .collect();
+        if resent {
+            let refused: Vec<String> = results
+                .iter()
+                .filter(|(_, result)| {
+                    result
+                        .as_ref()
+                        .is_err_and(|failure| failure.code == "IncorrectInstanceStatus")
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            if !refused.is_empty() {
+                let statuses = self.instance_statuses(region, &refused).await?;
+                for id in refused {
+                    if statuses
+                        .get(&id)
+                        .is_some_and(|status| kind.evidently_happened(*status))
+                    {
+                        tracing::debug!(instance = %id, "restart had already happened");
+                        results.insert(id, Ok(()));
+                    }
+                }
+            }
+        }
+        Ok(sent
+            .iter()
+            .map(|id| RestartOutcome {
+                instance_id: id.clone(),
+                result: results.remove(id).unwrap_or_else(|| {
+                    Err(super::ApiFailure {
+                        code: "MissingResult".to_owned(),
+                        message: format!("the answer to {} named no result", kind.action()),
+                    })
+                }),
+            })
+            .collect())
+    }
+
+    /// Sends one operation under the shared budget, retrying what `repeat` allows.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+        repeat: Repeat,
+    ) -> Result<T, EcsError> {
+        let budget = &self.inner.budget;
+        retry::run(&self.inner.options.retry, |attempt| async move {
+            budget.acquire().await;
+            let outcome = self.send::<T>(request, attempt).await;
+            match &outcome {
+                Ok(_) => budget.succeeded(),
+                Err(error) if error.is_throttling() => budget.throttled(),
+                Err(_) => {}
+            }
+            outcome.map_err(|error| Attempt { error, repeat })
+        })
+        .await
+        .map_err(|attempt| attempt.error)
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+        attempt: u32,
+    ) -> Result<T, EcsError> {
+        let url = self.inner.endpoints.url_for(&request.region)?;
+        let transport = |source: reqwest::Error| EcsError::Transport {
+            action: request.action,
+            region: request.region.clone(),
+            endpoint: url.to_string(),
+            source: source.without_url(),
+        };
+        tracing::debug!(action = request.action, region = %request.region, attempt, "calling ECS");
+        let builder = match self.inner.options.signature_version {
+            SignatureVersion::V2 => self.signed_v2(url.clone(), request),
+            SignatureVersion::V3 => self.signed_v3(url.clone(), request),
+        };
+        let response = builder.send().await.map_err(transport)?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(transport)?;
+        tracing::trace!(
+            action = request.action,
+            status = status.as_u16(),
+            body = %redact::service_message(&String::from_utf8_lossy(&body)),
+            "ECS answered"
+        );
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|source| EcsError::MalformedResponse {
+                action: request.action,
+                region: request.region.clone(),
+                source,
+            });
+        }
+        let error: ErrorBody = serde_json::from_slice(&body).unwrap_or(ErrorBody {
+            code: format!("HTTP{}", status.as_u16()),
+            message: status.canonical_reason().unwrap_or_default().to_owned(),
+            request_id: String::new(),
+        });
+        Err(EcsError::Api {
+            action: request.action,
+            region: request.region.clone(),
+            status: status.as_u16(),
+            code: error.code,
+            message: redact::service_message(&error.message),
+            request_id: error.request_id,
+        })
+    }
+
+    /// A V2 request: every parameter, signature included, in the form body.
+    fn signed_v2(&self, url: Url, request: &Request) -> reqwest::RequestBuilder {
+        let credentials = &self.inner.credentials;
+        let nonce = new_nonce();
+        let timestamp = now_timestamp();
+        let mut parameters = operation_parameters(request);
+        parameters.extend([
+            ("Action", request.action),
+            ("Version", wire::API_VERSION),
+            ("Format", "JSON"),
+            ("AccessKeyId", credentials.access_key_id.as_str()),
+            ("SignatureMethod", sign::V2_METHOD),
+            ("SignatureVersion", sign::V2_VERSION),
+            ("SignatureNonce", nonce.as_str()),
+            ("Timestamp", timestamp.as_str()),
+        ]);
+        if let Some(token) = &credentials.security_token {
+            parameters.push(("SecurityToken", token.expose_secret()));
+        }
+        let string_to_sign = sign::v2_string_to_sign("POST", &parameters);
+        let signature = sign::v2_signature(
+            credentials.access_key_secret.expose_secret(),
+            &string_to_sign,
+        );
+        parameters.push(("Signature", signature.as_str()));
+        tracing::trace!(parameters = %redact::Parameters(&parameters), "V2 request");
+        let body = form_body(&parameters);
+        self.inner
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, FORM)
+            .body(body.as_bytes().to_vec())
+    }
+
+    /// A V3 request: operation parameters in the form body, signature in `Authorization`.
+    fn signed_v3(&self, url: Url, request: &Request) -> reqwest::RequestBuilder {
+        let credentials = &self.inner.credentials;
+        let mut parameters = operation_parameters(request);
+        parameters.sort_by(|left, right| left.0.cmp(right.0));
+        let body = form_body(&parameters);
+        let payload_hash = sign::sha256_hex(body.as_bytes());
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let nonce = new_nonce();
+        let date = now_timestamp();
+        let mut headers = vec![
+            ("host", host.as_str()),
+            ("content-type", FORM),
+            ("x-acs-action", request.action),
+            ("x-acs-version", wire::API_VERSION),
+            ("x-acs-date", date.as_str()),
+            ("x-acs-signature-nonce", nonce.as_str()),
+            ("x-acs-content-sha256", payload_hash.as_str()),
+        ];
+        if let Some(token) = &credentials.security_token {
+            headers.push(("x-acs-security-token", token.expose_secret()));
+        }
+        let signed = sign::V3Request {
+            method: "POST",
+            query: &[],
+            headers: &headers,
+            payload_hash: &payload_hash,
+        };
+        let authorization = signed.authorization(
+            &credentials.access_key_id,
+            credentials.access_key_secret.expose_secret(),
+        );
+        tracing::trace!(
+            parameters = %redact::Parameters(&parameters),
+            headers = %redact::Headers(&headers),
+            "V3 request"
+        );
+        let mut builder = self.inner.http.post(url);
+        for (name, value) in headers.iter().filter(|(name, _)| *name != "host") {
+            builder = builder.header(*name, *value);
+        }
+        builder
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .body(body.as_bytes().to_vec())
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn operation_parameters(request: &Request) -> Vec<(&str, &str)> {
+    let mut parameters: Vec<(&str, &str)> = request
+        .parameters
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    if let Some(password) = &request.password {
+        parameters.push(("Password", password.expose_secret()));
+    }
+    parameters
+}
+
+/// The form body, zeroed when dropped since it may hold the password and the signature.
+fn form_body(parameters: &[(&str, &str)]) -> Zeroizing<String> {
+    Zeroizing::new(
+        parameters
+            .iter()
+            .map(|(name, value)| {
+                format!(
+                    "{}={}",
+                    sign::percent_encode(name),
+                    sign::percent_encode(value)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&"),
+    )
+}
+
+fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn now_timestamp() -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .expect("a UTC time formats")
+}
+
+fn check_rate(max_requests_per_second: f64) -> Result<(), EcsError> {
+    if max_requests_per_second.is_finite() && max_requests_per_second > 0.0 {
+        Ok(())
+    } else {
+        Err(EcsError::InvalidRate(max_requests_per_second))
+    }
+}
+
+/// Adds one region's read to the view; see [`FleetView`] for what "suspect" means.
+fn add_region(view: &mut FleetView, region: &str, ids: &[String], found: Vec<LiveInstance>) {
+    let requested: BTreeSet<&String> = ids.iter().collect();
+    let found: Vec<LiveInstance> = found
+        .into_iter()
+        .filter(|instance| requested.contains(&instance.id))
+        .collect();
+    if found.is_empty() && !ids.is_empty() {
+        tracing::debug!(
+            region,
+            requested = ids.len(),
+            "no requested instance came back: the region is suspect (permissions?)"
+        );
+        view.suspect_regions.insert(region.to_owned());
+        return;
+    }
+    let found_ids: BTreeSet<String> = found.iter().map(|instance| instance.id.clone()).collect();
+    view.not_found
+        .extend(ids.iter().filter(|id| !found_ids.contains(*id)).cloned());
+    view.instances.extend(
+        found
+            .into_iter()
+            .map(|instance| (instance.id.clone(), instance)),
+    );
+}
+
+fn resume_panic(error: tokio::task::JoinError) -> ! {
+    match error.try_into_panic() {
+        Ok(payload) => std::panic::resume_unwind(payload),
+        Err(error) => panic!("a read task was cancelled: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::model::OsType;
+
+    fn instance(id: &str, region: &str) -> LiveInstance {
+        LiveInstance {
+            id: id.to_owned(),
+            region: region.to_owned(),
+            name: String::new(),
+            status: InstanceStatus::Running,
+            os_type: OsType::Linux,
+            creation_time: String::new(),
+            start_time: None,
+            key_pair_name: None,
+            locked_for_security: false,
+        }
+    }
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    #[test]
+    fn a_region_that_returns_some_ids_marks_the_rest_not_found() {
+        let mut view = FleetView::default();
+        add_region(
+            &mut view,
+            "cn-hangzhou",
+            &ids(&["i-1", "i-2"]),
+            vec![instance("i-1", "cn-hangzhou")],
+        );
+        assert!(view.instances.contains_key("i-1"));
+        assert_eq!(view.not_found, BTreeSet::from(["i-2".to_owned()]));
+        assert!(view.suspect_regions.is_empty());
+    }
+
+    #[test]
+    fn a_region_that_returns_none_of_the_ids_is_suspect_and_forgets_nothing() {
+        let mut view = FleetView::default();
+        add_region(&mut view, "cn-beijing", &ids(&["i-1", "i-2"]), Vec::new());
+        assert!(view.not_found.is_empty());
+        assert_eq!(
+            view.suspect_regions,
+            BTreeSet::from(["cn-beijing".to_owned()])
+        );
+    }
+
+    #[test]
+    fn signature_versions_parse_from_their_names() {
+        assert_eq!(
+            "v3".parse::<SignatureVersion>().unwrap(),
+            SignatureVersion::V3
+        );
+        assert_eq!(
+            "V2".parse::<SignatureVersion>().unwrap(),
+            SignatureVersion::V2
+        );
+        assert!("v4".parse::<SignatureVersion>().is_err());
+    }
+
+    #[test]
+    fn a_rate_that_is_not_positive_is_refused() {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(check_rate(rate).is_err());
+        }
+        assert!(check_rate(0.5).is_ok());
+    }
+
+    #[test]
+    fn timestamps_have_the_documented_shape() {
+        let timestamp = now_timestamp();
+        assert_eq!(timestamp.len(), "2024-05-01T12:00:00Z".len());
+        assert!(timestamp.ends_with('Z'));
+        assert_eq!(&timestamp[10..11], "T");
+    }
+}

@@ -1,0 +1,235 @@
+//! Every kind of bad document: each command that reads it exits 1 with a message naming the
+//! problem and a hint, does not panic, changes no file, and never echoes a rejected password.
+
+mod document_support;
+
+use base64::Engine as _;
+use document_support::{Sandbox, snapshot, stderr, stdout};
+
+/// The commands that read and validate the document.
+const READERS: &[&[&str]] = &[&["validate"], &["password", "i-a"], &["rotate", "--all"]];
+
+/// Runs every reader and checks the common promises; returns the stderr of `validate`.
+fn rejected_by_every_reader(sandbox: &Sandbox, expected: &str, secret: Option<&str>) -> String {
+    let before = snapshot(sandbox.directory.path());
+    let mut validate_stderr = String::new();
+    for arguments in READERS {
+        let output = sandbox.run(arguments);
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert_eq!(output.status.code(), Some(1), "{arguments:?}: {err}");
+        assert!(
+            err.contains(expected),
+            "{arguments:?} should say {expected:?}: {err}"
+        );
+        assert!(err.contains("hint: "), "{arguments:?}: {err}");
+        assert!(!err.contains("panicked"), "{arguments:?}: {err}");
+        assert_eq!(out, "", "{arguments:?}");
+        if let Some(secret) = secret {
+            assert!(
+                !err.contains(secret),
+                "{arguments:?} echoed the password: {err}"
+            );
+        }
+        assert_eq!(snapshot(sandbox.directory.path()), before, "{arguments:?}");
+        if arguments[0] == "validate" {
+            validate_stderr = err;
+        }
+    }
+    validate_stderr
+}
+
+fn with_body(body: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(body));
+    sandbox
+}
+
+const INSTANCE: &str = "[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\n";
+
+#[test]
+fn malformed_toml_is_rejected_with_its_line() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 1\npassword = \"Unclosed#Pass1\n"
+    ));
+    let message = rejected_by_every_reader(&sandbox, "not valid TOML", Some("Unclosed#Pass1"));
+    assert!(message.contains("passwords.toml.age:11:27:"), "{message}");
+}
+
+#[test]
+fn an_unknown_key_is_rejected_by_name() {
+    let sandbox = with_body(&format!("{INSTANCE}generation = 1\ngeneraton = 2\n"));
+    let message = rejected_by_every_reader(&sandbox, "`instance[1].generaton`", None);
+    assert!(message.contains(":11:1:"), "{message}");
+}
+
+#[test]
+fn a_duplicate_instance_id_is_rejected() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 1\n{INSTANCE}generation = 1\n"
+    ));
+    rejected_by_every_reader(&sandbox, "`i-a` is declared twice", None);
+}
+
+#[test]
+fn generation_zero_is_rejected() {
+    let sandbox = with_body(&format!("{INSTANCE}generation = 0\n"));
+    rejected_by_every_reader(&sandbox, "generation 0 is below 1", None);
+}
+
+#[test]
+fn a_weak_password_is_rejected_without_being_echoed() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 1\npassword = \"weakpassword\"\n"
+    ));
+    rejected_by_every_reader(&sandbox, "three", Some("weakpassword"));
+}
+
+#[test]
+fn a_too_long_password_is_rejected_without_being_echoed() {
+    let long = "Ab1#".repeat(8);
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 1\npassword = \"{long}\"\n"
+    ));
+    rejected_by_every_reader(&sandbox, "at most 30", Some(&long));
+}
+
+#[test]
+fn a_password_starting_with_a_slash_is_rejected_for_windows() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 1\npassword = \"/Slash#Pass1\"\n"
+    ));
+    rejected_by_every_reader(&sandbox, "Windows", Some("/Slash#Pass1"));
+}
+
+#[test]
+fn a_missing_region_is_rejected() {
+    let sandbox = with_body("[[instance]]\nid = \"i-a\"\ngeneration = 1\n");
+    rejected_by_every_reader(&sandbox, "no region", None);
+}
+
+#[test]
+fn a_document_without_recipients_is_rejected() {
+    let sandbox = Sandbox::new();
+    let text = sandbox.plaintext(&format!("{INSTANCE}generation = 1\n"));
+    let text = text.replace(&format!("[\"{}\"]", sandbox.recipient), "[]");
+    sandbox.write_document(&text);
+    rejected_by_every_reader(&sandbox, "`recipients` is empty", None);
+}
+
+#[test]
+fn two_problems_are_reported_together() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 0\ncolour = \"blue\"\n{INSTANCE}generation = 1\n"
+    ));
+    let message = rejected_by_every_reader(&sandbox, "has 3 problems", None);
+    assert!(message.contains("`instance[1].generation`"), "{message}");
+    assert!(message.contains("`instance[1].colour`"), "{message}");
+    assert!(message.contains("`instance[2].id`"), "{message}");
+}
+
+#[test]
+fn a_document_for_another_identity_lists_the_identities_tried() {
+    let sandbox = Sandbox::new();
+    let stranger = Sandbox::new();
+    stranger.write_document(&stranger.plaintext(""));
+    std::fs::copy(stranger.document_path(), sandbox.document_path()).unwrap();
+    let message = rejected_by_every_reader(&sandbox, "none of the identities", None);
+    assert!(message.contains(&format!("`{}` (1 key)", sandbox.identity.display())));
+}
+
+#[test]
+fn a_missing_identity_file_is_named() {
+    let sandbox = with_body("");
+    std::fs::remove_file(&sandbox.identity).unwrap();
+    rejected_by_every_reader(&sandbox, "no identity file was found", None);
+}
+
+/// The document in binary age format, decoded from its armor.
+fn binary_document(sandbox: &Sandbox) -> Vec<u8> {
+    let armored = std::fs::read_to_string(sandbox.document_path()).unwrap();
+    let body: String = armored
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
+}
+
+#[test]
+fn tampered_ciphertext_is_rejected() {
+    let sandbox = with_body(&format!("{INSTANCE}generation = 1\n"));
+    let mut binary = binary_document(&sandbox);
+    let last = binary.len() - 5;
+    binary[last] ^= 0x01;
+    std::fs::write(sandbox.document_path(), binary).unwrap();
+    rejected_by_every_reader(&sandbox, "damaged", None);
+}
+
+#[test]
+fn a_truncated_file_is_rejected() {
+    let sandbox = with_body(&format!("{INSTANCE}generation = 1\n"));
+    let binary = binary_document(&sandbox);
+    std::fs::write(sandbox.document_path(), &binary[..binary.len() - 20]).unwrap();
+    rejected_by_every_reader(&sandbox, "damaged", None);
+}
+
+#[test]
+fn a_truncated_header_is_rejected() {
+    let sandbox = with_body("");
+    let binary = binary_document(&sandbox);
+    std::fs::write(sandbox.document_path(), &binary[..40]).unwrap();
+    rejected_by_every_reader(&sandbox, "not a readable age file", None);
+}
+
+#[test]
+fn an_empty_file_is_rejected() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.document_path(), "").unwrap();
+    rejected_by_every_reader(&sandbox, "is empty", None);
+}
+
+#[test]
+fn a_missing_document_points_to_init() {
+    let sandbox = Sandbox::new();
+    let message = rejected_by_every_reader(&sandbox, "does not exist", None);
+    assert!(message.contains("passform init"));
+}
+
+#[test]
+fn validate_json_lists_every_problem_and_exits_one() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 0\npassword = \"weakweak\"\n"
+    ));
+    let output = sandbox.run(&["validate", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!stdout(&output).contains("weakweak"));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["valid"], false);
+    let keys: Vec<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| problem["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["instance[1].generation", "instance[1].password"]);
+    assert_eq!(report["problems"][0]["line"], 10);
+    assert!(report["problems"][0]["hint"].is_string());
+}
+
+#[test]
+fn validate_json_reports_an_unreadable_document_as_an_error() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.document_path(), "").unwrap();
+    let output = sandbox.run(&["validate", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["valid"], false);
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty")
+    );
+    assert!(report["error"]["hint"].is_string());
+}

@@ -1,0 +1,125 @@
+//! `passform init`, `password` and `validate` through the real binary.
+
+mod document_support;
+
+use document_support::{Sandbox, snapshot, stderr, stdout};
+use passform::document::{self, policy};
+
+#[test]
+fn init_creates_a_private_identity_and_a_document_that_passform_can_read() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.bare_passform().arg("init").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+
+    let identity = sandbox.path("config/passform/identity.txt");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&identity).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let ciphertext = std::fs::read_to_string(sandbox.document_path()).unwrap();
+    assert!(ciphertext.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+
+    let loaded = document::load(&sandbox.document_path(), &[identity]).unwrap();
+    assert!(loaded.document.instances.is_empty());
+    assert_eq!(loaded.document.recipients.len(), 1);
+}
+
+#[test]
+fn init_never_overwrites_an_existing_document() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(""));
+    let before = snapshot(sandbox.directory.path());
+
+    let output = sandbox.run(&["init"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("already exists"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("hint: "));
+    assert_eq!(snapshot(sandbox.directory.path()), before);
+}
+
+#[test]
+fn init_encrypts_to_an_existing_identity_without_touching_it() {
+    let sandbox = Sandbox::new();
+    let identity_before = std::fs::read(&sandbox.identity).unwrap();
+
+    let output = sandbox.run(&["init"]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&sandbox.identity).unwrap(), identity_before);
+    let loaded = document::load(
+        &sandbox.document_path(),
+        std::slice::from_ref(&sandbox.identity),
+    )
+    .unwrap();
+    assert_eq!(loaded.document.recipients, vec![sandbox.recipient.clone()]);
+}
+
+#[test]
+fn password_prints_only_the_derived_password_and_a_newline() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(
+        &sandbox
+            .plaintext("[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n"),
+    );
+
+    let output = sandbox.run(&["password", "i-a"]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let printed = stdout(&output);
+    let password = printed.strip_suffix('\n').unwrap();
+    assert_eq!(password.len(), 20);
+    assert_eq!(policy::check(password), Ok(()));
+    assert_eq!(stdout(&sandbox.run(&["password", "i-a"])), printed);
+}
+
+#[test]
+fn password_prints_an_explicit_password_as_written() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(
+        "[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n\
+         password = \"Explicit#Pass1\"\n",
+    ));
+
+    let output = sandbox.run(&["password", "i-a"]);
+
+    assert_eq!(stdout(&output), "Explicit#Pass1\n");
+}
+
+#[test]
+fn password_of_an_undeclared_instance_fails_with_a_hint() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(""));
+
+    let output = sandbox.run(&["password", "i-missing"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    assert!(stderr(&output).contains("declares no instance `i-missing`"));
+    assert!(stderr(&output).contains("hint: "));
+}
+
+#[test]
+fn validate_reports_a_valid_document_on_stdout() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(
+        &sandbox
+            .plaintext("[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n"),
+    );
+
+    let output = sandbox.run(&["validate"]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "passwords.toml.age: valid, 1 instance declared\n"
+    );
+}
