@@ -19,6 +19,7 @@ pub mod emulator;
 pub mod force_unlock;
 pub mod init;
 pub mod password;
+pub mod plan;
 pub mod rotate;
 pub mod show;
 pub mod show_document;
@@ -54,7 +55,8 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         Command::Show(args) => show::run(settings, &args),
         Command::State(command) => state::run(settings, &command),
         Command::ForceUnlock => force_unlock::run(settings),
-        Command::Plan(_) | Command::Apply(_) => Err(Error::NotAvailable),
+        Command::Plan(args) => plan::run(settings, &args).await,
+        Command::Apply(_) => Err(Error::NotAvailable),
         Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
