@@ -225,3 +225,36 @@ fn plan_while_another_command_holds_the_lock_fails_naming_it_after_the_timeout()
     assert!(text.contains("waited 200ms"), "{text}");
     assert_eq!(workspace.calls(), json!({}));
 }
+
+#[test]
+fn plan_output_of_a_small_fleet_is_pinned() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "cn-hangzhou", "Running"),
+        Instance::new("i-job1", "cn-hangzhou", "Stopped"),
+        Instance::new("i-db1", "cn-beijing", "Stopping"),
+    ]);
+    let output = workspace.plan(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn lock_error_names_the_holder_and_how_to_proceed() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
+    let _held = passform::state::lock::StateLock::acquire(
+        &workspace.path(".passform.lock"),
+        std::time::Duration::ZERO,
+        "apply",
+    )
+    .unwrap();
+    let output = workspace.plan(&[]);
+    let directory = workspace.directory.path().display().to_string();
+    insta::with_settings!({filters => vec![
+        (directory.as_str(), "[WORKSPACE]"),
+        (r"pid \d+", "pid [PID]"),
+        (r"on host [^,]+,", "on host [HOST],"),
+        (r"since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "since [TIME]"),
+    ]}, {
+        insta::assert_snapshot!(stderr(&output));
+    });
+}
