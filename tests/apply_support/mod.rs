@@ -71,9 +71,14 @@ pub const TIME_SCALE: f64 = 0.005;
 
 impl Workspace {
     pub fn new(instances: Vec<Instance>) -> Self {
+        Self::with_restart_seconds(instances, RESTART_SECONDS)
+    }
+
+    /// A workspace whose emulated reboots and starts take `restart_seconds`.
+    pub fn with_restart_seconds(instances: Vec<Instance>, restart_seconds: u64) -> Self {
         let directory = tempfile::tempdir().expect("temporary directory");
         let fleet = directory.path().join("fleet.toml");
-        std::fs::write(&fleet, fleet_toml(&instances)).expect("write fleet");
+        std::fs::write(&fleet, fleet_toml(&instances, restart_seconds)).expect("write fleet");
         let mut emulator = Command::new(env!("CARGO_BIN_EXE_passform"))
             .args(["emulator", "--listen", "127.0.0.1:0", "--fleet"])
             .arg(&fleet)
@@ -253,10 +258,10 @@ impl Drop for Workspace {
     }
 }
 
-fn fleet_toml(instances: &[Instance]) -> String {
+fn fleet_toml(instances: &[Instance], restart_seconds: u64) -> String {
     let mut text = format!(
-        "time_scale = {TIME_SCALE}\n\n[timing]\nstart = {RESTART_SECONDS}\nstop = 20\nreboot = \
-         {RESTART_SECONDS}\n"
+        "time_scale = {TIME_SCALE}\n\n[timing]\nstart = {restart_seconds}\nstop = 20\nreboot = \
+         {restart_seconds}\n"
     );
     for instance in instances {
         text.push_str(&format!(
