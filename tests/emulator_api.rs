@@ -1152,3 +1152,30 @@ async fn concurrent_calls_on_one_instance_take_effect_exactly_once() {
         32
     );
 }
+
+#[tokio::test]
+async fn recreated_instance_has_a_new_creation_time_and_no_password() {
+    let api = Api::start(FLEET).await;
+    let before = api.inspected("i-running").await;
+    let (status, body) = api
+        .post("/_emulator/instances/i-running", json!({"recreated": true}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let after = api.inspected("i-running").await;
+    assert_ne!(after["creation_time"], before["creation_time"]);
+    assert_eq!(after["effective_password"], Value::Null);
+    assert_eq!(after["status"], "Running");
+    let (_, body) = api
+        .call(
+            "DescribeInstances",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceIds", r#"["i-running"]"#),
+            ],
+        )
+        .await;
+    assert_eq!(
+        body["Instances"]["Instance"][0]["CreationTime"],
+        after["creation_time"]
+    );
+}

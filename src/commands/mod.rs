@@ -5,6 +5,11 @@
 //! sets up logging and the async runtime, and maps outcomes to exit codes: 0 success, 1 error,
 //! 2 for `plan --detailed-exitcode` with changes.
 
+mod force_unlock;
+mod show;
+mod state;
+
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
@@ -48,10 +53,11 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         Command::Rotate(args) => Ok(rotate::run(settings, &args)?),
         Command::ShowDocument(args) => Ok(show_document::run(settings, &args)?),
         Command::Edit => Ok(edit::run(settings).await?),
+        Command::Show(args) => show::run(settings, &args),
+        Command::State(command) => state::run(settings, &command),
+        Command::ForceUnlock => force_unlock::run(settings),
         Command::Apply(args) => apply::run(settings, &args).await,
-        Command::Plan(_) | Command::Show(_) | Command::State(_) | Command::ForceUnlock => {
-            Err(Error::NotAvailable)
-        }
+        Command::Plan(_) => Err(Error::NotAvailable),
         Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
@@ -79,6 +85,20 @@ pub fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
+/// Returns true when stdout is a terminal and the user did not ask for no colour.
+pub fn stdout_wants_colour() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdout()) && no_color_unset()
+}
+
+/// Writes data to stdout; a closed pipe (`passform plan | head`) is an error, not a panic.
+pub fn print_data(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::Output)
+}
+
 /// Every way a command can fail, one variant per module.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -103,6 +123,18 @@ pub enum Error {
     /// The ECS API.
     #[error(transparent)]
     Ecs(#[from] crate::ecs::EcsError),
+    /// The state lock.
+    #[error(transparent)]
+    Lock(#[from] crate::state::lock::LockError),
+    /// The planner.
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    /// A saved plan.
+    #[error(transparent)]
+    SavedPlan(#[from] crate::plan::saved::SavedPlanError),
+    /// Standard output could not be written.
+    #[error("could not write to standard output")]
+    Output(#[source] std::io::Error),
     /// `passform apply`.
     #[error(transparent)]
     Apply(#[from] apply::ApplyCommandError),
@@ -111,12 +143,15 @@ pub enum Error {
 impl Hint for Error {
     fn hint(&self) -> Option<String> {
         match self {
-            Self::Runtime(_) | Self::NotAvailable => None,
+            Self::Runtime(_) | Self::NotAvailable | Self::Output(_) => None,
             Self::Document(error) => error.hint(),
             Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
             Self::Emulator(error) => error.hint(),
             Self::Ecs(error) => error.hint(),
+            Self::Lock(error) => error.hint(),
+            Self::Plan(error) => error.hint(),
+            Self::SavedPlan(error) => error.hint(),
             Self::Apply(error) => error.hint(),
         }
     }

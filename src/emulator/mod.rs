@@ -103,7 +103,7 @@ impl Emulator {
         let address = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { address, source })?;
-        let shared = Arc::new(server::Shared::new(&fleet));
+        let shared = Arc::new(server::Shared::new(fleet));
         let task = tokio::spawn(server::serve(listener, shared));
         Ok(RunningEmulator { address, task })
     }

@@ -168,6 +168,19 @@ pub fn break_lock(lock_path: &Path) -> Result<(), LockError> {
     }
 }
 
+/// Refuses to break a lock whose holder is a live process on this host: stopping that process
+/// releases the lock properly, while breaking it would let two commands write at once.
+pub fn refuse_live_local_holder(lock_path: &Path, holder: &Holder) -> Result<(), LockError> {
+    let alive = Path::new("/proc").join(holder.pid.to_string()).exists();
+    if holder.host == host_name() && alive {
+        return Err(LockError::HolderAlive {
+            path: lock_path.to_owned(),
+            holder: holder.clone(),
+        });
+    }
+    Ok(())
+}
+
 fn write_holder(file: &mut File, holder: &Holder) -> io::Result<()> {
     let mut text = serde_json::to_string_pretty(holder).map_err(io::Error::other)?;
     text.push('\n');
@@ -232,6 +245,14 @@ pub enum LockError {
         /// How long this command waited.
         waited: Duration,
     },
+    /// The holder is a live process on this host, which the operating system can settle.
+    #[error("the lock `{}` is held by {holder}, which is running on this host", path.display())]
+    HolderAlive {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it.
+        holder: Holder,
+    },
     /// The lock file could not be removed.
     #[error("could not remove the lock file `{}`", path.display())]
     Break {
@@ -258,6 +279,10 @@ impl Hint for LockError {
                  force-unlock`"
                     .to_owned(),
             ),
+            Self::HolderAlive { holder, .. } => Some(format!(
+                "wait for it to finish, or stop it (`kill {}`): the lock is released when it exits",
+                holder.pid
+            )),
         }
     }
 }

@@ -1,0 +1,80 @@
+//! Measures a full read of a large fleet: 10,000 instances in 4 regions, served by the
+//! in-process emulator over loopback HTTP. Prints the number of API calls and the wall time.
+//!
+//! Run with `cargo run --release --example read_bench`. Optional arguments: the number of
+//! instances, the number of regions and the request-rate budget (default 10000 4 200).
+
+use std::time::Instant;
+
+use passform::ecs::credentials::Credentials;
+use passform::ecs::{Client, ClientOptions};
+use passform::emulator::{Emulator, Fleet};
+use passform::secret::SecretString;
+
+const REGIONS: [&str; 8] = [
+    "cn-hangzhou",
+    "cn-beijing",
+    "ap-southeast-1",
+    "eu-central-1",
+    "cn-shanghai",
+    "us-west-1",
+    "ap-northeast-1",
+    "me-east-1",
+];
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut arguments = std::env::args().skip(1);
+    let instances: usize = arguments.next().map_or(Ok(10_000), |text| text.parse())?;
+    let regions: usize = arguments.next().map_or(Ok(4), |text| text.parse())?;
+    let max_requests_per_second: f64 = arguments.next().map_or(Ok(200.0), |text| text.parse())?;
+    let regions = &REGIONS[..regions.clamp(1, REGIONS.len())];
+
+    let wanted: Vec<(String, String)> = (0..instances)
+        .map(|index| {
+            let region = regions[index % regions.len()];
+            (region.to_owned(), format!("i-bench{index:06}"))
+        })
+        .collect();
+    let mut fleet = String::from("time_scale = 0.01\n");
+    for (region, id) in &wanted {
+        fleet.push_str(&format!(
+            "[[instance]]\nid = \"{id}\"\nregion = \"{region}\"\nstatus = \"Running\"\n\
+             os_type = \"linux\"\n"
+        ));
+    }
+    let emulator = Emulator::start(Fleet::parse(&fleet)?, "127.0.0.1:0".parse()?).await?;
+    let credentials = Credentials {
+        access_key_id: "testid".to_owned(),
+        access_key_secret: SecretString::from("testsecret"),
+        security_token: None,
+        source: "benchmark".to_owned(),
+    };
+    let client = Client::new(
+        Some(&emulator.url()),
+        credentials,
+        max_requests_per_second,
+        ClientOptions::default(),
+    )?;
+
+    let started = Instant::now();
+    let view = client.read_fleet(&wanted).await?;
+    let elapsed = started.elapsed();
+
+    let calls: serde_json::Value = reqwest::get(format!("{}/_emulator/calls", emulator.url()))
+        .await?
+        .json()
+        .await?;
+    let describe_calls = calls["calls"]["DescribeInstances"].as_u64().unwrap_or(0);
+    println!(
+        "read {} of {} instances in {} regions: {} DescribeInstances calls, {:.3} s wall time \
+         (budget {} requests/s)",
+        view.instances.len(),
+        instances,
+        regions.len(),
+        describe_calls,
+        elapsed.as_secs_f64(),
+        max_requests_per_second
+    );
+    Ok(())
+}
