@@ -136,20 +136,27 @@ impl Workspace {
         self.directory.path().join(name)
     }
 
+    /// The environment that points passform at this workspace and its emulator.
+    pub fn environment(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("PATH", std::env::var_os("PATH").unwrap_or_default()),
+            ("HOME", self.directory.path().into()),
+            ("PASSFORM_FILE", self.path("passwords.toml.age").into()),
+            ("PASSFORM_STATE", self.path("passform.state.json").into()),
+            ("PASSFORM_IDENTITY", self.path("identity.txt").into()),
+            ("PASSFORM_ENDPOINT", self.url.clone().into()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid".into()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret".into()),
+        ]
+    }
+
     /// The real binary, pointed at this workspace and its emulator.
     pub fn passform(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_passform"));
         command
             .current_dir(self.directory.path())
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.directory.path())
-            .env("PASSFORM_FILE", self.path("passwords.toml.age"))
-            .env("PASSFORM_STATE", self.path("passform.state.json"))
-            .env("PASSFORM_IDENTITY", self.path("identity.txt"))
-            .env("PASSFORM_ENDPOINT", &self.url)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid")
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret")
+            .envs(self.environment())
             .stdin(Stdio::null());
         command
     }
