@@ -249,6 +249,27 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Asserts that no declared password appears in `text`, in the state, or in any file left
+    /// in the workspace besides the encrypted document.
+    pub fn assert_no_password_in(&self, text: &str) {
+        let state = std::fs::read_to_string(self.path("passform.state.json")).unwrap_or_default();
+        for instance in &self.instances {
+            let password = instance.password();
+            assert!(
+                !text.contains(&password),
+                "output shows {}'s password",
+                instance.id
+            );
+            assert!(
+                !state.contains(&password),
+                "the state shows {}'s password",
+                instance.id
+            );
+        }
+    }
+}
+
 /// The status an instance ends in, and whether its password is then effective.
 pub fn expected(instance: &Instance) -> (&'static str, bool) {
     match (instance.restart, instance.status) {
