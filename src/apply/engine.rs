@@ -424,14 +424,13 @@ where
         }
     }
 
-    /// Returns true when the instance is Running and its `StartTime` moved since the reset:
-    /// a start (perhaps one whose answer was lost) already made the password effective.
+    /// Returns true when the instance's `StartTime` moved since the reset: a start (perhaps
+    /// one whose answer was lost) already made the password effective.
     fn started_since_reset(&self, job: &Job, live: &LiveInstance) -> bool {
         let Some(record) = self.state.instances.get(&job.id) else {
             return false;
         };
-        live.status == InstanceStatus::Running
-            && record.phase == Phase::Reset
+        record.phase == Phase::Reset
             && live.start_time.is_some()
             && live.start_time != record.start_time_at_reset
     }
