@@ -22,10 +22,17 @@ fn each_restart_policy_ends_in_its_status_with_the_password_effective_or_pending
         Instance::new("i-neverstop", "Stopped").restart("never"),
     ]);
 
-    let output = workspace.apply(&[]);
+    let output = workspace.apply(&["-vv"]);
 
     assert!(output.status.success(), "{}", stderr(&output));
     workspace.assert_converged();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(printed.contains("apply complete"), "{printed}");
+    workspace.assert_no_password_in(&printed);
 }
 
 /// Per instance: when its password was reset, and when it next came back Running.
@@ -124,6 +131,7 @@ fn json_format_prints_one_event_per_line_ending_with_the_summary() {
     let output = workspace.apply(&["--format", "json"]);
 
     assert!(output.status.success(), "{}", stderr(&output));
+    workspace.assert_no_password_in(&String::from_utf8_lossy(&output.stdout));
     let events: Vec<Value> = String::from_utf8(output.stdout)
         .unwrap()
         .lines()

@@ -9,11 +9,14 @@ use apply_support::{Instance, Workspace};
 
 #[test]
 fn a_second_apply_is_refused_while_the_first_runs() {
-    let workspace = Workspace::new(vec![
-        Instance::new("i-web1", "Running"),
-        Instance::new("i-web2", "Running").wave(2),
-        Instance::new("i-web3", "Running").wave(3),
-    ]);
+    // Reboots of two seconds keep the first apply busy while the second one starts.
+    let workspace = Workspace::with_restart_seconds(
+        vec![
+            Instance::new("i-web1", "Running"),
+            Instance::new("i-web2", "Running").wave(2),
+        ],
+        400,
+    );
     let mut first = workspace
         .passform()
         .args([

@@ -71,9 +71,14 @@ pub const TIME_SCALE: f64 = 0.005;
 
 impl Workspace {
     pub fn new(instances: Vec<Instance>) -> Self {
+        Self::with_restart_seconds(instances, RESTART_SECONDS)
+    }
+
+    /// A workspace whose emulated reboots and starts take `restart_seconds`.
+    pub fn with_restart_seconds(instances: Vec<Instance>, restart_seconds: u64) -> Self {
         let directory = tempfile::tempdir().expect("temporary directory");
         let fleet = directory.path().join("fleet.toml");
-        std::fs::write(&fleet, fleet_toml(&instances)).expect("write fleet");
+        std::fs::write(&fleet, fleet_toml(&instances, restart_seconds)).expect("write fleet");
         let mut emulator = Command::new(env!("CARGO_BIN_EXE_passform"))
             .args(["emulator", "--listen", "127.0.0.1:0", "--fleet"])
             .arg(&fleet)
@@ -131,20 +136,27 @@ impl Workspace {
         self.directory.path().join(name)
     }
 
+    /// The environment that points passform at this workspace and its emulator.
+    pub fn environment(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("PATH", std::env::var_os("PATH").unwrap_or_default()),
+            ("HOME", self.directory.path().into()),
+            ("PASSFORM_FILE", self.path("passwords.toml.age").into()),
+            ("PASSFORM_STATE", self.path("passform.state.json").into()),
+            ("PASSFORM_IDENTITY", self.path("identity.txt").into()),
+            ("PASSFORM_ENDPOINT", self.url.clone().into()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid".into()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret".into()),
+        ]
+    }
+
     /// The real binary, pointed at this workspace and its emulator.
     pub fn passform(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_passform"));
         command
             .current_dir(self.directory.path())
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.directory.path())
-            .env("PASSFORM_FILE", self.path("passwords.toml.age"))
-            .env("PASSFORM_STATE", self.path("passform.state.json"))
-            .env("PASSFORM_IDENTITY", self.path("identity.txt"))
-            .env("PASSFORM_ENDPOINT", &self.url)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid")
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret")
+            .envs(self.environment())
             .stdin(Stdio::null());
         command
     }
@@ -237,6 +249,27 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Asserts that no declared password appears in `text`, in the state, or in any file left
+    /// in the workspace besides the encrypted document.
+    pub fn assert_no_password_in(&self, text: &str) {
+        let state = std::fs::read_to_string(self.path("passform.state.json")).unwrap_or_default();
+        for instance in &self.instances {
+            let password = instance.password();
+            assert!(
+                !text.contains(&password),
+                "output shows {}'s password",
+                instance.id
+            );
+            assert!(
+                !state.contains(&password),
+                "the state shows {}'s password",
+                instance.id
+            );
+        }
+    }
+}
+
 /// The status an instance ends in, and whether its password is then effective.
 pub fn expected(instance: &Instance) -> (&'static str, bool) {
     match (instance.restart, instance.status) {
@@ -253,10 +286,10 @@ impl Drop for Workspace {
     }
 }
 
-fn fleet_toml(instances: &[Instance]) -> String {
+fn fleet_toml(instances: &[Instance], restart_seconds: u64) -> String {
     let mut text = format!(
-        "time_scale = {TIME_SCALE}\n\n[timing]\nstart = {RESTART_SECONDS}\nstop = 20\nreboot = \
-         {RESTART_SECONDS}\n"
+        "time_scale = {TIME_SCALE}\n\n[timing]\nstart = {restart_seconds}\nstop = 20\nreboot = \
+         {restart_seconds}\n"
     );
     for instance in instances {
         text.push_str(&format!(
