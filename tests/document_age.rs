@@ -192,3 +192,113 @@ fn init_with_an_ssh_key_encrypts_to_its_public_key() {
     let public_key = include_str!("document_support/ssh_ed25519.pub");
     assert!(public_key.starts_with(&loaded.document.recipients[0]));
 }
+
+/// A plugin identity and recipient (valid Bech32) for a plugin that is not installed.
+const PLUGIN_IDENTITY: &str = "AGE-PLUGIN-PASSFORMTEST-1QQQSYQCYQ5RQWZQFPG9SCRGWPUVV962M";
+const PLUGIN_RECIPIENT: &str = "age1passformtest1qqqsyqcyq5rqwzqfpg9scrgwpu38nag4";
+
+#[test]
+fn a_plugin_identity_whose_plugin_is_missing_is_named_with_a_hint() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(INSTANCE));
+    let identity = sandbox.path("plugin-identity.txt");
+    std::fs::write(
+        &identity,
+        format!("# a plugin identity\n{PLUGIN_IDENTITY}\n"),
+    )
+    .unwrap();
+
+    let output = sandbox
+        .passform()
+        .arg("validate")
+        .env("PASSFORM_IDENTITY", &identity)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("could not use the identity file"),
+        "{message}"
+    );
+    assert!(message.contains("age-plugin-passformtest"), "{message}");
+    assert!(
+        message.contains("hint: install the age plugin"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_plugin_recipient_whose_plugin_is_missing_stops_a_rewrite_and_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let plaintext = sandbox.plaintext(INSTANCE).replace(
+        &format!("[\"{}\"]", sandbox.recipient),
+        &format!("[\"{}\", \"{PLUGIN_RECIPIENT}\"]", sandbox.recipient),
+    );
+    sandbox.write_document(&plaintext);
+    let before = std::fs::read(sandbox.document_path()).unwrap();
+
+    let output = sandbox.run(&["rotate", "i-a"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("could not encrypt"), "{message}");
+    assert!(message.contains("age-plugin-passformtest"), "{message}");
+    assert!(message.contains("hint: "), "{message}");
+    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
+}
+
+#[test]
+fn plugin_recipients_and_identities_go_through_the_plugin_on_path() {
+    let sandbox = Sandbox::new();
+    let plugins = sandbox.path("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    let plugin = plugins.join("age-plugin-passformtest");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/document_support/age-plugin-passformtest"
+        ),
+        &plugin,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        plugins.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let identity = sandbox.path("plugin-identity.txt");
+    std::fs::write(&identity, format!("{PLUGIN_IDENTITY}\n")).unwrap();
+    let plaintext = sandbox
+        .plaintext(INSTANCE)
+        .replace(&sandbox.recipient, PLUGIN_RECIPIENT);
+    std::fs::write(sandbox.path("plain.toml"), &plaintext).unwrap();
+    let sealed = age_command("age")
+        .env("PATH", &path)
+        .args(["-a", "-r", PLUGIN_RECIPIENT, "-o"])
+        .arg(sandbox.document_path())
+        .arg(sandbox.path("plain.toml"))
+        .output()
+        .unwrap();
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+
+    let output = sandbox
+        .passform()
+        .args(["rotate", "i-a"])
+        .env("PATH", &path)
+        .env("PASSFORM_IDENTITY", &identity)
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let decrypted = age_command("age")
+        .env("PATH", &path)
+        .arg("-d")
+        .arg("-i")
+        .arg(&identity)
+        .arg(sandbox.document_path())
+        .output()
+        .unwrap();
+    assert!(decrypted.status.success(), "{}", stderr(&decrypted));
+    assert!(stdout(&decrypted).contains("generation = 5\n"));
+}

@@ -133,8 +133,20 @@ fn a_document_for_another_identity_lists_the_identities_tried() {
     let stranger = Sandbox::new();
     stranger.write_document(&stranger.plaintext(""));
     std::fs::copy(stranger.document_path(), sandbox.document_path()).unwrap();
-    let message = rejected_by_every_reader(&sandbox, "none of the identities", None);
+    let missing = sandbox.path("missing-identity.txt");
+    let identities = format!("{}:{}", sandbox.identity.display(), missing.display());
+    let output = sandbox
+        .passform()
+        .arg("validate")
+        .env("PASSFORM_IDENTITY", identities)
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(message.contains("none of the identities"), "{message}");
     assert!(message.contains(&format!("`{}` (1 key)", sandbox.identity.display())));
+    assert!(message.contains(&format!("`{}` (not found)", missing.display())));
+    rejected_by_every_reader(&sandbox, "none of the identities", None);
 }
 
 #[test]
@@ -232,4 +244,31 @@ fn validate_json_reports_an_unreadable_document_as_an_error() {
             .contains("empty")
     );
     assert!(report["error"]["hint"].is_string());
+}
+
+#[test]
+fn the_problem_report_reads_as_pinned() {
+    let sandbox = with_body(
+        "[[instance]]\nid = \"i-a\"\ngeneration = 0\ncolour = \"blue\"\n\n\
+         [[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n\
+         password = \"short\"\n",
+    );
+
+    let output = sandbox.run(&["validate"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stderr(&output), @r#"
+    error: the document `passwords.toml.age` has 5 problems:
+      passwords.toml.age:7:1: `instance[1].region`: this instance has no region and `[defaults]` sets none
+        hint: add `region = "cn-hangzhou"` (its real region) to the instance, or set `region` in `[defaults]`
+      passwords.toml.age:9:14: `instance[1].generation`: generation 0 is below 1
+        hint: generations start at 1 and only go up; raise it to rotate the password
+      passwords.toml.age:10:1: `instance[1].colour`: `colour` is not a key schema v1 knows here
+        hint: the keys allowed here are id, region, generation, password, restart, wave
+      passwords.toml.age:13:6: `instance[2].id`: `i-a` is declared twice (first on line 8)
+        hint: keep one [[instance]] per instance id
+      passwords.toml.age:16:12: `instance[2].password`: the password has 5 characters; ECS needs at least 8
+        hint: choose a password that ECS accepts (docs/document.md lists the policy), or remove `password` to use a derived one
+    hint: fix the problems above with `passform edit`
+    "#);
 }

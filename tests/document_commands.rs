@@ -123,3 +123,82 @@ fn validate_reports_a_valid_document_on_stdout() {
         "passwords.toml.age: valid, 1 instance declared\n"
     );
 }
+
+#[test]
+fn init_writes_the_identity_where_identity_points_in_a_private_directory() {
+    let sandbox = Sandbox::new();
+    let identity = sandbox.path("keys/passform/me.txt");
+
+    let output = sandbox
+        .bare_passform()
+        .arg("init")
+        .arg("--identity")
+        .arg(&identity)
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&identity), 0o600);
+        assert_eq!(mode(identity.parent().unwrap()), 0o700);
+    }
+    assert!(!sandbox.path("config").exists());
+    assert!(document::load(&sandbox.document_path(), &[identity]).is_ok());
+}
+
+#[test]
+fn no_command_but_password_prints_a_secret() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.run(&["init"]).status.success());
+    let plaintext = sandbox.decrypt();
+    let seed_line = plaintext
+        .lines()
+        .find(|line| line.starts_with("seed = "))
+        .unwrap();
+    let seed = seed_line
+        .trim_start_matches("seed = ")
+        .trim_matches('"')
+        .to_owned();
+    let body = "[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n\n\
+                [[instance]]\nid = \"i-b\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n\
+                password = \"Explicit#Pass1\"\n";
+    sandbox.write_document(&format!("{plaintext}\n{body}"));
+    let password = |id: &str| stdout(&sandbox.run(&["password", id])).trim().to_owned();
+    let mut secrets = vec![seed, "Explicit#Pass1".to_owned(), password("i-a")];
+
+    let mut printed = String::new();
+    for arguments in [
+        &["validate"][..],
+        &["validate", "--format", "json"],
+        &["show-document"],
+        &["rotate", "--all"],
+        &["validate"],
+    ] {
+        let output = sandbox.run(arguments);
+        assert!(
+            output.status.success(),
+            "{arguments:?}: {}",
+            stderr(&output)
+        );
+        printed.push_str(&stdout(&output));
+        printed.push_str(&stderr(&output));
+    }
+    let unchanged = sandbox
+        .passform()
+        .arg("edit")
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
+    printed.push_str(&stdout(&unchanged));
+    printed.push_str(&stderr(&unchanged));
+    secrets.push(password("i-a"));
+
+    for secret in &secrets {
+        assert!(!printed.contains(secret.as_str()), "a secret was printed");
+    }
+    assert!(printed.contains("i-a: generation 1 -> 2"));
+}

@@ -182,3 +182,52 @@ fn a_failing_editor_writes_nothing() {
     assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
     assert!(no_plaintext_left(&sandbox));
 }
+
+#[test]
+fn an_editor_that_cannot_run_is_named_with_a_hint() {
+    let sandbox = sandbox_with_document();
+    let before = std::fs::read(sandbox.document_path()).unwrap();
+
+    let output = edit(&sandbox, &sandbox.path("no-such-editor"));
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no-such-editor"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("hint: set VISUAL or EDITOR"));
+    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
+    assert!(no_plaintext_left(&sandbox));
+}
+
+#[test]
+fn an_edit_that_drops_the_editors_own_recipient_is_reopened_until_fixed() {
+    let sandbox = sandbox_with_document();
+    let stranger = Sandbox::new();
+    let log = sandbox.path("header");
+    let script = editor(
+        &sandbox,
+        &format!(
+            "if grep -q '^# passform: ' \"$1\"; then\n\
+               grep '^# passform: ' \"$1\" > \"{log}\"\n\
+               sed -i 's/{stranger}/{own}/' \"$1\"\n\
+             else\n\
+               sed -i 's/{own}/{stranger}/' \"$1\"\n\
+             fi\n",
+            log = log.display(),
+            own = sandbox.recipient,
+            stranger = stranger.recipient,
+        ),
+    );
+
+    let output = edit(&sandbox, &script);
+
+    // Restoring the recipient makes the text equal to the original, so nothing is rewritten.
+    assert!(output.status.success(), "{}", stderr(&output));
+    let header = std::fs::read_to_string(&log).unwrap();
+    assert!(header.contains("`recipients`"), "{header}");
+    assert!(header.contains("could not open it again"), "{header}");
+    assert!(sandbox.load().is_ok());
+    assert!(no_plaintext_left(&sandbox));
+}

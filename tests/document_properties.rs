@@ -35,3 +35,26 @@ proptest! {
         prop_assert_ne!(before, after);
     }
 }
+
+const DOCUMENT: &str = "version = 1\n\
+    recipients = [\"age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\"]\n\
+    [secrets]\nseed = \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"\n\
+    [[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n";
+
+proptest! {
+    #[test]
+    fn an_explicit_password_is_accepted_exactly_when_the_policy_allows_it_and_never_echoed(
+        password in "[ -!#-\\[\\]-~]{1,40}",
+    ) {
+        let text = format!("{DOCUMENT}password = \"{password}\"\n");
+        let outcome = passform::document::model::validate(&text);
+        prop_assert_eq!(outcome.is_ok(), policy::check(&password).is_ok());
+        if let Err(problems) = outcome {
+            prop_assert_eq!(problems.len(), 1);
+            let shown = format!("{problems:?}");
+            if password.len() >= 6 {
+                prop_assert!(!shown.contains(&password));
+            }
+        }
+    }
+}

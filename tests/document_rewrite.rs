@@ -87,3 +87,23 @@ fn show_document_reads_the_path_git_passes() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("generation = 3 # raised in May"));
 }
+
+#[test]
+fn show_document_never_prints_plaintext_it_cannot_mask() {
+    let sandbox = Sandbox::new();
+    let broken = sandbox.plaintext("password = \"Unclosed#Pass1\n");
+    sandbox.write_document(&broken);
+
+    let output = sandbox.run(&["show-document"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("not valid TOML"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("hint: "));
+    assert!(!stderr(&output).contains("Unclosed#Pass1"));
+    assert!(!stderr(&output).contains(SEED));
+}

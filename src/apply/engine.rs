@@ -296,6 +296,7 @@ where
     /// How long to wait before the next poll. Each waiting instance is polled again after a
     /// twentieth of the time it has waited so far, within the configured bounds: a quick
     /// restart is seen soon after it ends, and a slow one does not cost a call every moment.
+    /// The bounds come from [`Options`]; the command line does not offer a way to change them.
     fn pause(&self, active: &[Job]) -> Duration {
         let now = Instant::now();
         active
@@ -423,14 +424,13 @@ where
         }
     }
 
-    /// Returns true when the instance is Running and its `StartTime` moved since the reset:
-    /// a start (perhaps one whose answer was lost) already made the password effective.
+    /// Returns true when the instance's `StartTime` moved since the reset: a start (perhaps
+    /// one whose answer was lost) already made the password effective.
     fn started_since_reset(&self, job: &Job, live: &LiveInstance) -> bool {
         let Some(record) = self.state.instances.get(&job.id) else {
             return false;
         };
-        live.status == InstanceStatus::Running
-            && record.phase == Phase::Reset
+        record.phase == Phase::Reset
             && live.start_time.is_some()
             && live.start_time != record.start_time_at_reset
     }
@@ -733,6 +733,9 @@ where
         }
     }
 
+    /// Records a failure and stops new work. The rest of the wave is not started either, so
+    /// that no further machine is restarted after something went wrong; the next apply picks
+    /// those instances up.
     fn fail(&mut self, job: &mut Job, reason: String) {
         self.halted = true;
         self.summary.failed.push(Failure {
@@ -823,7 +826,7 @@ async fn reset_with_retries<A: InstanceApi>(
 }
 
 /// Now, as the state records times (RFC 3339, UTC).
-fn timestamp() -> String {
+pub(super) fn timestamp() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

@@ -21,6 +21,7 @@
 //! so it is tested against an in-memory fleet; it does not compute the plan or parse documents.
 
 pub mod api;
+mod client;
 mod engine;
 pub mod journal;
 pub mod report;
@@ -36,10 +37,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::document::{Document, RestartPolicy};
+use crate::ecs::model::LiveInstance;
 use crate::plan::{Action, Plan};
 use crate::report::Hint;
 use crate::secret::SecretString;
-use crate::state::{State, StateError};
+use crate::state::{Phase, State, StateError};
 
 pub use api::{CallFailure, InstanceApi, RestartKind};
 pub use journal::{Journal, StateFile};
@@ -170,6 +172,37 @@ where
     engine::Engine::new(api, journal, reporter, state, options)
         .run(plan, desired)
         .await
+}
+
+/// Records phase `effective` for the instances the plan leaves alone because a start since
+/// their reset already made the password effective: the planner leaves that record to apply.
+/// Returns their ids; the caller journals the state when there are any.
+pub fn record_started(
+    plan: &Plan,
+    state: &mut State,
+    live: &BTreeMap<String, LiveInstance>,
+) -> Vec<String> {
+    let now = engine::timestamp();
+    let mut recorded = Vec::new();
+    for change in plan
+        .changes
+        .iter()
+        .filter(|change| change.action == Action::None)
+    {
+        let (Some(record), Some(found)) = (
+            state.instances.get_mut(&change.instance),
+            live.get(&change.instance),
+        ) else {
+            continue;
+        };
+        let started = found.start_time.is_some() && found.start_time != record.start_time_at_reset;
+        if record.phase == Phase::Reset && started {
+            record.phase = Phase::Effective;
+            record.effective_at = Some(now.clone());
+            recorded.push(change.instance.clone());
+        }
+    }
+    recorded
 }
 
 /// Returns true for the actions that send a password or a restart.

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::api::InstanceApi as _;
 use super::fake::{self, FakeCloud, Fault, MemoryJournal, RESTART_TIME};
 use super::report::{Event, Outcome, Summary};
 use super::{Desired, Options, execute};
@@ -619,4 +620,37 @@ async fn no_event_or_state_record_carries_a_password() {
             "the state shows {id}'s password"
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_since_the_reset_is_recorded_for_instances_the_plan_leaves_alone() {
+    let mut scenario = Scenario::new(&[
+        Declared {
+            action: Action::None,
+            ..declared("i-web", Running)
+        },
+        Declared {
+            action: Action::None,
+            ..declared("i-db", Stopped)
+        },
+    ]);
+    let started = reset_record("2025-12-31T00:00Z");
+    scenario.state.instances.insert("i-web".to_owned(), started);
+    let not_started = reset_record("2026-01-01T00:00Z");
+    scenario
+        .state
+        .instances
+        .insert("i-db".to_owned(), not_started);
+    let ids = ["i-web".to_owned(), "i-db".to_owned()];
+    let live = scenario.cloud.describe("cn-hangzhou", &ids).await.unwrap();
+    let live = live
+        .into_iter()
+        .map(|found| (found.id.clone(), found))
+        .collect();
+
+    let recorded = super::record_started(&scenario.plan, &mut scenario.state, &live);
+
+    assert_eq!(recorded, ["i-web"]);
+    assert_eq!(scenario.phase("i-web"), Some(Phase::Effective));
+    assert_eq!(scenario.phase("i-db"), Some(Phase::Reset));
 }

@@ -8,8 +8,10 @@
 //! it behind.
 //!
 //! When the saved document is invalid, the editor opens again with the problems as comments
-//! at the top; quitting without changing anything gives up and writes nothing. An unchanged
-//! document is not rewritten. A changed one is encrypted to the recipients it now lists.
+//! at the top; quitting without changing anything gives up and writes nothing. The same
+//! happens when the identities that opened the document could not open the new one, so an
+//! edit never locks its author out. An unchanged document is not rewritten. A changed one is
+//! encrypted to the recipients it now lists.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,6 +40,13 @@ pub enum EditError {
         /// The directory passform tried to use.
         directory: PathBuf,
         /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// passform could not arrange to catch Ctrl-C, so it does not write the plaintext at all.
+    #[error("could not watch for Ctrl-C and other signals, so the document was not opened")]
+    WatchSignals {
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
@@ -85,7 +94,9 @@ impl Hint for EditError {
                  `vi` or `code --wait`"
                     .to_owned(),
             ),
-            Self::Interrupted => Some("run `passform edit` again".to_owned()),
+            Self::Interrupted | Self::WatchSignals { .. } => {
+                Some("run `passform edit` again".to_owned())
+            }
             Self::GaveUp { .. } => Some(
                 "run `passform edit` again, and fix the problems listed at the top of the file"
                     .to_owned(),
@@ -98,33 +109,36 @@ impl Hint for EditError {
 pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
     let path = &settings.document_path;
     let original = document::decrypt(path, &settings.identities)?;
+    // Watching for signals starts before the plaintext is written anywhere, so that no signal
+    // can end passform between writing it and removing it.
+    let mut signals = Signals::watch()?;
     let workspace = Workspace::create()?;
     let editor = editor_command();
 
     let mut shown = original.clone();
     let mut header = String::new();
-    let edited = loop {
-        workspace.write(&format!("{header}{}", shown.as_str()))?;
-        run_editor(&editor, &workspace.file).await?;
+    let (sealed, document) = loop {
+        workspace.write(&Zeroizing::new(format!("{header}{}", shown.as_str())))?;
+        run_editor(&editor, &workspace.file, &mut signals).await?;
         let saved = Zeroizing::new(strip_header(&workspace.read()?));
         if *saved == *original {
             eprintln!("no changes; `{}` was not rewritten", path.display());
             return Ok(ExitCode::SUCCESS);
         }
-        match document::model::validate(&saved) {
-            Ok(document) => break (saved, document),
-            Err(problems) if !header.is_empty() && *saved == *shown => {
-                return Err(EditError::GaveUp { problems });
-            }
-            Err(problems) => {
-                header = problem_header(&problems);
-                shown = saved;
-            }
+        let problems = match document::model::validate(&saved) {
+            Ok(document) => match seal_for_self(&saved, &document, path, &settings.identities) {
+                Ok(sealed) => break (sealed, document),
+                Err(problem) => vec![problem],
+            },
+            Err(problems) => problems,
+        };
+        if !header.is_empty() && *saved == *shown {
+            return Err(EditError::GaveUp { problems });
         }
+        header = problem_header(&problems);
+        shown = saved;
     };
 
-    let (plaintext, document) = edited;
-    let sealed = document::seal(&plaintext, &document.recipients)?;
     document::write_atomically(path, &sealed)?;
     eprintln!(
         "wrote `{}`, encrypted to {} recipient{}",
@@ -139,6 +153,46 @@ pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Encrypts the edited document to its recipients and checks that the identities that opened
+/// it can open it again, so that an edit never locks its author out. A failure becomes a
+/// problem on `recipients`, shown in the editor like any other.
+fn seal_for_self(
+    plaintext: &str,
+    document: &document::Document,
+    path: &Path,
+    identities: &[PathBuf],
+) -> Result<Vec<u8>, Problem> {
+    let hint = "keep a recipient of your own identity in `recipients` (or edit with an identity \
+                that one of them belongs to), and check that every plugin named is on PATH";
+    let problem = |message: String| {
+        let offset = document::raw::key_offset(plaintext, "recipients");
+        Problem::at(plaintext, offset, "recipients", message, hint)
+    };
+    let sealed = document::seal(plaintext, &document.recipients)
+        .map_err(|error| problem(with_causes(&error)))?;
+    match document::encryption::open(path, &sealed, identities) {
+        Ok(_) => Ok(sealed),
+        Err(DocumentError::NoMatchingIdentity { .. }) => Err(problem(
+            "none of the identities that opened this document is among its recipients, so you \
+             could not open it again"
+                .to_owned(),
+        )),
+        Err(error) => Err(problem(with_causes(&error))),
+    }
+}
+
+/// An error and its causes on one line, for a problem comment.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The editor the user chose: `$VISUAL`, then `$EDITOR`, then `vi`.
 fn editor_command() -> String {
     ["VISUAL", "EDITOR"]
@@ -149,23 +203,39 @@ fn editor_command() -> String {
         .unwrap_or_else(|| "vi".to_owned())
 }
 
+/// SIGINT, SIGTERM and SIGHUP, caught instead of ending passform, so that an interrupted edit
+/// still removes its plaintext. A signal that arrives outside the editor is kept and stops the
+/// next run of the editor at once.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn watch() -> Result<Signals, EditError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let watch = |kind| signal(kind).map_err(|source| EditError::WatchSignals { source });
+        Ok(Signals {
+            interrupt: watch(SignalKind::interrupt())?,
+            terminate: watch(SignalKind::terminate())?,
+            hangup: watch(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for any of the signals.
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
+        }
+    }
+}
+
 /// Runs the editor on `file` through the shell (so `code --wait` works as in git), and stops
 /// it if passform is interrupted meanwhile.
-async fn run_editor(editor: &str, file: &Path) -> Result<(), EditError> {
-    use tokio::signal::unix::{SignalKind, signal};
-
-    let signals = [
-        SignalKind::interrupt(),
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-    ]
-    .map(signal);
-    let [Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)] = signals else {
-        return Err(EditError::EditorStart {
-            editor: editor.to_owned(),
-            source: std::io::Error::other("could not watch for signals"),
-        });
-    };
+async fn run_editor(editor: &str, file: &Path, signals: &mut Signals) -> Result<(), EditError> {
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$@\""))
@@ -189,15 +259,11 @@ async fn run_editor(editor: &str, file: &Path) -> Result<(), EditError> {
                 Err(EditError::EditorFailed { editor: editor.to_owned(), status })
             }
         }
-        _ = interrupt.recv() => stop(child).await,
-        _ = terminate.recv() => stop(child).await,
-        _ = hangup.recv() => stop(child).await,
+        () = signals.received() => {
+            let _ = child.kill().await;
+            Err(EditError::Interrupted)
+        }
     }
-}
-
-async fn stop(mut child: tokio::process::Child) -> Result<(), EditError> {
-    let _ = child.kill().await;
-    Err(EditError::Interrupted)
 }
 
 /// The comment block listing the problems, with line numbers as the user will see them.

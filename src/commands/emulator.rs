@@ -16,6 +16,13 @@ pub async fn run(args: &EmulatorArgs) -> Result<ExitCode, EmulatorError> {
         source,
     })?;
     let fleet = Fleet::parse(&text)?;
+    if !args.listen.ip().is_loopback() {
+        tracing::warn!(
+            address = %args.listen,
+            "the emulator serves every password it holds under /_emulator/ without \
+             authentication; listen on a loopback address unless this network is yours alone"
+        );
+    }
     let instances = fleet.instances.len();
     let running = Emulator::start(fleet, args.listen).await?;
 

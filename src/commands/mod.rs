@@ -14,6 +14,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::report::{self, Hint};
 use crate::settings::Settings;
 
+pub mod apply;
 pub mod edit;
 pub mod emulator;
 pub mod force_unlock;
@@ -56,7 +57,7 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         Command::State(command) => state::run(settings, &command),
         Command::ForceUnlock => force_unlock::run(settings),
         Command::Plan(args) => plan::run(settings, &args).await,
-        Command::Apply(_) => Err(Error::NotAvailable),
+        Command::Apply(args) => apply::run(settings, &args).await,
         Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
@@ -104,9 +105,6 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
-    /// The command is not part of this build yet.
-    #[error("this command is not available in this build")]
-    NotAvailable,
     /// The desired document.
     #[error(transparent)]
     Document(#[from] crate::document::DocumentError),
@@ -116,6 +114,12 @@ pub enum Error {
     /// The state file.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// The ECS emulator.
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
+    /// The ECS API.
+    #[error(transparent)]
+    Ecs(#[from] crate::ecs::EcsError),
     /// The state lock.
     #[error(transparent)]
     Lock(#[from] crate::state::lock::LockError),
@@ -128,26 +132,24 @@ pub enum Error {
     /// Standard output could not be written.
     #[error("could not write to standard output")]
     Output(#[source] std::io::Error),
-    /// The ECS emulator.
+    /// `passform apply`.
     #[error(transparent)]
-    Emulator(#[from] crate::emulator::EmulatorError),
-    /// The ECS API.
-    #[error(transparent)]
-    Ecs(#[from] crate::ecs::EcsError),
+    Apply(#[from] apply::ApplyCommandError),
 }
 
 impl Hint for Error {
     fn hint(&self) -> Option<String> {
         match self {
-            Self::Runtime(_) | Self::NotAvailable | Self::Output(_) => None,
+            Self::Runtime(_) | Self::Output(_) => None,
             Self::Document(error) => error.hint(),
             Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),
+            Self::Emulator(error) => error.hint(),
+            Self::Ecs(error) => error.hint(),
             Self::Lock(error) => error.hint(),
             Self::Plan(error) => error.hint(),
             Self::SavedPlan(error) => error.hint(),
-            Self::Emulator(error) => error.hint(),
-            Self::Ecs(error) => error.hint(),
+            Self::Apply(error) => error.hint(),
         }
     }
 }

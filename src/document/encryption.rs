@@ -18,6 +18,30 @@ use super::error::DocumentError;
 /// The first line of an OpenSSH or PEM private key file.
 const PRIVATE_KEY_MARKER: &str = "-----BEGIN";
 
+/// What passform answers when a plugin or a key talks to the user: messages (such as "touch
+/// your security key") go to stderr; questions and passphrase requests are declined, because
+/// passform does not prompt.
+#[derive(Debug, Clone, Copy)]
+struct StderrCallbacks;
+
+impl age::Callbacks for StderrCallbacks {
+    fn display_message(&self, message: &str) {
+        eprintln!("{message}");
+    }
+
+    fn confirm(&self, _message: &str, _yes: &str, _no: Option<&str>) -> Option<bool> {
+        None
+    }
+
+    fn request_public_string(&self, _description: &str) -> Option<String> {
+        None
+    }
+
+    fn request_passphrase(&self, _description: &str) -> Option<age::secrecy::SecretString> {
+        None
+    }
+}
+
 /// One recipient written in a document, parsed.
 enum ParsedRecipient {
     Native(age::x25519::Recipient),
@@ -66,7 +90,7 @@ fn recipients_for_age(
     }
     for (plugin, recipients) in by_plugin {
         let recipient =
-            age::plugin::RecipientPluginV1::new(&plugin, &recipients, &[], age::NoCallbacks)
+            age::plugin::RecipientPluginV1::new(&plugin, &recipients, &[], StderrCallbacks)
                 .map_err(|source| DocumentError::Encrypt { source })?;
         ready.push(Box::new(recipient));
     }
@@ -98,6 +122,7 @@ pub fn seal(plaintext: &str, recipients: &[String]) -> Result<Vec<u8>, DocumentE
 /// The identities read from one identity file, and a description of them for messages.
 struct IdentityFile {
     path: PathBuf,
+    found: bool,
     identities: Vec<Box<dyn age::Identity>>,
     description: String,
 }
@@ -108,7 +133,13 @@ fn read_identity_files(paths: &[PathBuf]) -> Result<Vec<IdentityFile>, DocumentE
     for path in paths {
         match std::fs::read(path) {
             Ok(bytes) => files.push(parse_identity_file(path, Zeroizing::new(bytes))?),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            // Kept, empty, so that the error listing what was tried names it too.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => files.push(IdentityFile {
+                path: path.clone(),
+                found: false,
+                identities: Vec::new(),
+                description: "not found".to_owned(),
+            }),
             Err(source) => {
                 return Err(DocumentError::Identity {
                     path: path.clone(),
@@ -117,7 +148,7 @@ fn read_identity_files(paths: &[PathBuf]) -> Result<Vec<IdentityFile>, DocumentE
             }
         }
     }
-    if files.is_empty() {
+    if !files.iter().any(|file| file.found) {
         return Err(DocumentError::NoIdentity {
             tried: paths.to_vec(),
         });
@@ -145,12 +176,14 @@ fn parse_identity_file(
         }
         return Ok(IdentityFile {
             path: path.to_owned(),
-            identities: vec![Box::new(identity.with_callbacks(age::NoCallbacks))],
+            found: true,
+            identities: vec![Box::new(identity.with_callbacks(StderrCallbacks))],
             description: "an SSH private key".to_owned(),
         });
     }
     let file = age::IdentityFile::from_buffer(bytes.as_slice()).map_err(identity_error)?;
     let identities = file
+        .with_callbacks(StderrCallbacks)
         .into_identities()
         .map_err(|source| DocumentError::IdentityUnusable {
             path: path.to_owned(),
@@ -159,6 +192,7 @@ fn parse_identity_file(
     let count = identities.len();
     Ok(IdentityFile {
         path: path.to_owned(),
+        found: true,
         identities,
         description: format!("{count} key{}", if count == 1 { "" } else { "s" }),
     })

@@ -41,7 +41,7 @@ impl Problem {
 }
 
 /// The 1-based line and character column of a byte offset in `text`.
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -211,7 +211,7 @@ pub enum DocumentError {
         source: std::io::Error,
     },
     /// The document could not be rewritten (masked or given raised generations).
-    #[error("could not rewrite the document `{}`", path.display())]
+    #[error("cannot mask or rewrite the document `{}`", path.display())]
     Rewrite {
         /// The document's path.
         path: PathBuf,

@@ -4,7 +4,10 @@
 //! [`Document`] the rest of passform uses: decryption with the user's identities
 //! ([`encryption`]), parsing into raw serde types ([`raw`]), validation into the model
 //! ([`model`]) against the password policy ([`policy`]), and password, fingerprint and digest
-//! derivation from the seed ([`derivation`]). It never writes state and never talks to ECS.
+//! derivation from the seed ([`derivation`]). [`rewrite`] changes the plaintext in place
+//! (raised generations, masked secrets) and [`template`] is the document `init` writes. Errors
+//! and located problems live in [`error`]. It never writes state and never talks to ECS; the
+//! rules that compare the document with the state belong to the planner.
 
 pub mod derivation;
 pub mod encryption;

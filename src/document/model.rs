@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use super::derivation::{self, DEFAULT_PASSWORD_LENGTH, SEED_LENGTH, Seed};
 use super::encryption;
-use super::error::Problem;
+use super::error::{Problem, line_and_column};
 use super::policy;
 use super::raw::{self, RawDefaults, RawDocument, RawInstance};
 use crate::secret::SecretString;
@@ -351,7 +351,7 @@ impl Checker<'_> {
             let span = instance.span();
             let instance = instance.into_inner();
             if let Some(id) = &instance.id {
-                let line = Problem::at(self.text, id.span().start, "", String::new(), "").line;
+                let (line, _) = line_and_column(self.text, id.span().start);
                 if let Some(first) = first_line_of.get(id.get_ref().trim()) {
                     self.problem(
                         id.span(),

@@ -4,19 +4,86 @@
 //! [`RawDocument`], keeping the span of every value so that a problem can name its line and
 //! column, and finds every key that schema v1 does not know. Secrets (`seed`, `password`) are
 //! read as untyped values so that a parser message can never quote them.
+//!
+//! A TOML syntax error is reported alone, since the reader cannot go past it. The TOML reader
+//! keeps its own copies of the text while it parses and frees them without zeroing them;
+//! passform's own copies of the plaintext and its secrets are zeroed.
 
 use toml::Spanned;
 
 use super::error::Problem;
 
+/// What kind of value a key holds, checked before serde reads the document so that every
+/// wrongly typed value is reported, not only the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    String,
+    Strings,
+    Table,
+    Tables,
+    /// Checked later: secrets are typed by the model, which never quotes them.
+    Any,
+}
+
+impl Kind {
+    fn matches(self, item: &toml_edit::Item) -> bool {
+        use toml_edit::{Item, Value};
+        match self {
+            Kind::Integer => item.as_integer().is_some(),
+            Kind::String => item.as_str().is_some(),
+            Kind::Strings => item
+                .as_array()
+                .is_some_and(|array| array.iter().all(|value| value.as_str().is_some())),
+            Kind::Table => item.is_table_like(),
+            Kind::Tables => match item {
+                Item::ArrayOfTables(_) => true,
+                Item::Value(Value::Array(array)) => {
+                    array.iter().all(|value| value.as_inline_table().is_some())
+                }
+                _ => false,
+            },
+            Kind::Any => true,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Integer => "a whole number without quotes",
+            Kind::String => "a quoted string",
+            Kind::Strings => "an array of quoted strings",
+            Kind::Table => "a table",
+            Kind::Tables => "[[instance]] tables",
+            Kind::Any => "any value",
+        }
+    }
+}
+
 /// The keys allowed at the top level.
-pub const DOCUMENT_KEYS: &[&str] = &["version", "recipients", "secrets", "defaults", "instance"];
+const DOCUMENT_KEYS: &[(&str, Kind)] = &[
+    ("version", Kind::Integer),
+    ("recipients", Kind::Strings),
+    ("secrets", Kind::Table),
+    ("defaults", Kind::Table),
+    ("instance", Kind::Tables),
+];
 /// The keys allowed in `[secrets]`.
-pub const SECRETS_KEYS: &[&str] = &["seed"];
+const SECRETS_KEYS: &[(&str, Kind)] = &[("seed", Kind::Any)];
 /// The keys allowed in `[defaults]`.
-pub const DEFAULTS_KEYS: &[&str] = &["region", "restart", "password_length"];
+const DEFAULTS_KEYS: &[(&str, Kind)] = &[
+    ("region", Kind::String),
+    ("restart", Kind::String),
+    ("password_length", Kind::Integer),
+];
 /// The keys allowed in each `[[instance]]`.
-pub const INSTANCE_KEYS: &[&str] = &["id", "region", "generation", "password", "restart", "wave"];
+const INSTANCE_KEYS: &[(&str, Kind)] = &[
+    ("id", Kind::String),
+    ("region", Kind::String),
+    ("generation", Kind::Integer),
+    ("password", Kind::Any),
+    ("restart", Kind::String),
+    ("wave", Kind::Integer),
+];
 
 /// The whole document as written.
 #[derive(Debug, serde::Deserialize)]
@@ -79,8 +146,8 @@ pub struct Parsed {
 }
 
 /// Parses TOML text into the raw document, reporting syntax errors, unknown keys and wrongly
-/// typed values. Only the first wrongly typed value is reported (serde stops there); unknown
-/// keys are all reported, and do not stop the rest of the document from being checked.
+/// typed values. Unknown keys and wrong types are all reported; unknown keys alone do not stop
+/// the rest of the document from being checked.
 pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
     let syntax = match toml_edit::ImDocument::parse(text) {
         Ok(syntax) => syntax,
@@ -96,18 +163,37 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
             )]);
         }
     };
-    let mut problems = unknown_keys(text, syntax.as_table());
+    let shape = Shape::of(text, syntax.as_table());
     match toml::from_str::<RawDocument>(text) {
-        Ok(document) => Ok(Parsed {
+        Ok(document) if shape.wrong_types.is_empty() => Ok(Parsed {
             document,
-            unknown_keys: problems,
+            unknown_keys: shape.unknown_keys,
         }),
-        Err(error) => {
-            problems.push(type_problem(text, &error));
+        outcome => {
+            let mut problems = shape.unknown_keys;
+            if shape.wrong_types.is_empty()
+                && let Err(error) = outcome
+            {
+                problems.push(type_problem(text, syntax.as_table(), &error));
+            }
+            problems.extend(shape.wrong_types);
             problems.sort_by_key(|problem| (problem.line, problem.column));
             Err(problems)
         }
     }
+}
+
+/// The byte offset of a top-level key in TOML text, or 0 when it is not there.
+pub fn key_offset(text: &str, key: &str) -> usize {
+    toml_edit::ImDocument::parse(text)
+        .ok()
+        .and_then(|syntax| {
+            syntax
+                .as_table()
+                .get_key_value(key)
+                .and_then(|(key, _)| key.span())
+        })
+        .map_or(0, |span| span.start)
 }
 
 fn first_line(message: &str) -> &str {
@@ -116,12 +202,13 @@ fn first_line(message: &str) -> &str {
 
 /// A problem for a value of the wrong type. Secrets are read untyped, so the message, which
 /// may quote the value, never quotes a secret.
-fn type_problem(text: &str, error: &toml::de::Error) -> Problem {
+fn type_problem(text: &str, root: &toml_edit::Table, error: &toml::de::Error) -> Problem {
     let offset = error.span().map_or(0, |span| span.start);
+    let key = key_path_at(root, "", offset).unwrap_or_else(|| "(document)".to_owned());
     Problem::at(
         text,
         offset,
-        &key_at(text, offset),
+        &key,
         format!(
             "this value has the wrong type: {}",
             first_line(error.message())
@@ -130,31 +217,109 @@ fn type_problem(text: &str, error: &toml::de::Error) -> Problem {
     )
 }
 
-/// The key written on the line holding `offset`, as a best effort for messages.
-fn key_at(text: &str, offset: usize) -> String {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |newline| newline + 1);
-    let line = text[line_start..].lines().next().unwrap_or("");
-    match line.split_once('=') {
-        Some((key, _)) => key.trim().to_owned(),
-        None => "(document)".to_owned(),
+/// The dotted key of the value at `offset`, such as `instance[2].generation`.
+fn key_path_at(table: &dyn toml_edit::TableLike, prefix: &str, offset: usize) -> Option<String> {
+    let contains =
+        |span: Option<std::ops::Range<usize>>| span.is_some_and(|span| span.contains(&offset));
+    for (name, item) in table.iter() {
+        let path = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let found = match item {
+            toml_edit::Item::Table(inner) => key_path_at(inner, &path, offset),
+            toml_edit::Item::Value(toml_edit::Value::InlineTable(inner)) => {
+                key_path_at(inner, &path, offset)
+            }
+            toml_edit::Item::Value(value) => contains(value.span()).then_some(path),
+            toml_edit::Item::ArrayOfTables(tables) => {
+                tables.iter().enumerate().find_map(|(index, inner)| {
+                    key_path_at(inner, &format!("{path}[{}]", index + 1), offset)
+                })
+            }
+            toml_edit::Item::None => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// The keys schema v1 does not know, and the known keys whose values have the wrong kind.
+struct Shape {
+    unknown_keys: Vec<Problem>,
+    wrong_types: Vec<Problem>,
+}
+
+impl Shape {
+    fn of(text: &str, root: &toml_edit::Table) -> Shape {
+        let mut shape = Shape {
+            unknown_keys: Vec::new(),
+            wrong_types: Vec::new(),
+        };
+        shape.check(text, root, "", DOCUMENT_KEYS);
+        for (name, keys) in [("secrets", SECRETS_KEYS), ("defaults", DEFAULTS_KEYS)] {
+            if let Some(table) = root.get(name).and_then(|item| item.as_table_like()) {
+                shape.check(text, table, name, keys);
+            }
+        }
+        for (index, table) in instance_tables(root).into_iter().enumerate() {
+            let prefix = format!("instance[{}]", index + 1);
+            shape.check(text, table, &prefix, INSTANCE_KEYS);
+        }
+        shape
+    }
+
+    fn check(
+        &mut self,
+        text: &str,
+        table: &dyn toml_edit::TableLike,
+        prefix: &str,
+        keys: &[(&str, Kind)],
+    ) {
+        for (name, item) in table.iter() {
+            let key = if prefix.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            let key_offset = table
+                .get_key_value(name)
+                .and_then(|(key, _)| key.span())
+                .map_or(0, |span| span.start);
+            let value_offset = item
+                .as_value()
+                .and_then(toml_edit::Value::span)
+                .map_or(key_offset, |span| span.start);
+            match keys.iter().find(|(known, _)| *known == name) {
+                None => self.unknown_keys.push(Problem::at(
+                    text,
+                    key_offset,
+                    &key,
+                    format!("`{name}` is not a key schema v1 knows here"),
+                    &format!("the keys allowed here are {}", names(keys)),
+                )),
+                Some((_, kind)) if !kind.matches(item) => self.wrong_types.push(Problem::at(
+                    text,
+                    value_offset,
+                    &key,
+                    format!("`{name}` must be {}", kind.describe()),
+                    "strings need quotes, numbers must not have them; docs/document.md gives \
+                     each key's type",
+                )),
+                Some(_) => {}
+            }
+        }
     }
 }
 
-/// Every key schema v1 does not know, in document order.
-fn unknown_keys(text: &str, root: &toml_edit::Table) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    check_keys(text, root, "", DOCUMENT_KEYS, &mut problems);
-    for (name, allowed) in [("secrets", SECRETS_KEYS), ("defaults", DEFAULTS_KEYS)] {
-        if let Some(table) = root.get(name).and_then(|item| item.as_table_like()) {
-            check_keys(text, table, name, allowed, &mut problems);
-        }
-    }
-    for (index, table) in instance_tables(root).into_iter().enumerate() {
-        let prefix = format!("instance[{}]", index + 1);
-        check_keys(text, table, &prefix, INSTANCE_KEYS, &mut problems);
-    }
-    problems
+fn names(keys: &[(&str, Kind)]) -> String {
+    keys.iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The tables of `[[instance]]`, written either as an array of tables or inline.
@@ -170,36 +335,6 @@ fn instance_tables(root: &toml_edit::Table) -> Vec<&dyn toml_edit::TableLike> {
             .map(|table| table as &dyn toml_edit::TableLike)
             .collect(),
         _ => Vec::new(),
-    }
-}
-
-fn check_keys(
-    text: &str,
-    table: &dyn toml_edit::TableLike,
-    prefix: &str,
-    allowed: &[&str],
-    problems: &mut Vec<Problem>,
-) {
-    for (name, _) in table.iter() {
-        if allowed.contains(&name) {
-            continue;
-        }
-        let offset = table
-            .get_key_value(name)
-            .and_then(|(key, _)| key.span())
-            .map_or(0, |span| span.start);
-        let key = if prefix.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{prefix}.{name}")
-        };
-        problems.push(Problem::at(
-            text,
-            offset,
-            &key,
-            format!("`{name}` is not a key schema v1 knows here"),
-            &format!("the keys allowed here are {}", allowed.join(", ")),
-        ));
     }
 }
 
@@ -226,6 +361,26 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, 3);
         assert!(!problems[0].message.contains("Secret#Pass1"));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_full_key() {
+        let text = "version = 1\n[[instance]]\nid = \"i-a\"\n[[instance]]\ngeneration = \"3\"\n";
+        let problems = parse(text).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "instance[2].generation");
+        assert_eq!((problems[0].line, problems[0].column), (5, 14));
+    }
+
+    #[test]
+    fn every_wrongly_typed_value_is_reported() {
+        let text = "version = \"1\"\nrecipients = \"age1x\"\n[[instance]]\nwave = 1.5\n";
+        let problems = parse(text).unwrap_err();
+        let keys: Vec<_> = problems
+            .iter()
+            .map(|problem| problem.key.as_str())
+            .collect();
+        assert_eq!(keys, ["version", "recipients", "instance[1].wave"]);
     }
 
     #[test]

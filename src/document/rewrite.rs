@@ -25,7 +25,7 @@ pub struct Raised {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RewriteError {
     /// The text is not TOML.
-    #[error("the document is not valid TOML")]
+    #[error("its plaintext is not valid TOML")]
     NotToml,
     /// An instance has a generation that cannot be raised.
     #[error("the generation of `{id}` cannot be raised")]

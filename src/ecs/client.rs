@@ -17,6 +17,7 @@ use rand::RngCore;
 use reqwest::Url;
 use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 use zeroize::Zeroizing;
 
 use super::budget::Budget;
@@ -25,7 +26,7 @@ use super::endpoint::Endpoints;
 use super::model::{FleetView, InstanceStatus, LiveInstance, RestartOutcome};
 use super::retry::{self, RetryPolicy, Retryable};
 use super::wire::{
-    self, Acknowledgement, BatchResponse, DescribeInstanceStatusResponse,
+    self, Acknowledgement, BatchResponse, BatchResult, DescribeInstanceStatusResponse,
     DescribeInstancesResponse, ErrorBody, Page, Request, RestartKind,
 };
 use super::{EcsError, redact, sign};
@@ -271,7 +272,7 @@ impl Client {
         for _ in 0..MAX_PAGES {
             let request = Request::describe_instances(region, ids, &page, page_size);
             let response: DescribeInstancesResponse = self.call(&request, Repeat::Always).await?;
-            let count = response.instances.instance.len();
+            let next = next_page(&page, page_size, &response);
             for wire in response.instances.instance {
                 let live = wire
                     .into_live(region)
@@ -281,14 +282,6 @@ impl Client {
                     })?;
                 instances.push(live);
             }
-            let next = match (response.next_token.filter(|token| !token.is_empty()), &page) {
-                (Some(token), _) => Some(Page::Token(token)),
-                (None, Page::Number(number)) => response
-                    .total_count
-                    .filter(|total| count > 0 && u64::from(*number * page_size) < *total)
-                    .map(|_| Page::Number(number + 1)),
-                (None, Page::Token(_)) => None,
-            };
             match next {
                 Some(next) => page = next,
                 None => break,
@@ -312,17 +305,12 @@ impl Client {
                     self.call(&request, Repeat::Always).await?;
                 let count = response.instance_statuses.instance_status.len();
                 for wire in response.instance_statuses.instance_status {
-                    let status = wire.status.parse::<InstanceStatus>().map_err(|_| {
-                        EcsError::UnknownValue {
+                    let (id, status) =
+                        wire.into_pair().map_err(|source| EcsError::UnknownValue {
                             region: region.to_owned(),
-                            source: wire::UnknownValue {
-                                instance: wire.instance_id.clone(),
-                                field: "Status",
-                                value: wire.status.clone(),
-                            },
-                        }
-                    })?;
-                    statuses.insert(wire.instance_id, status);
+                            source,
+                        })?;
+                    statuses.insert(id, status);
                 }
                 let seen = u64::from(page_number * wire::MAX_STATUS_PAGE_SIZE);
                 let more = response.total_count.is_some_and(|total| seen < total);
@@ -381,7 +369,9 @@ impl Client {
     /// One restart batch. When its answer is lost, the instances are checked first: those
     /// whose status shows the restart happened count as done, and only the others are sent
     /// again. On a batch sent again, `IncorrectInstanceStatus` from an instance whose status
-    /// shows the restart happened counts as success too.
+    /// shows the restart happened counts as success too. A reboot that has already finished
+    /// by the time of the check looks as if it never happened and is sent again (listed in
+    /// docs/limitations.md).
     async fn restart_batch(
         &self,
         kind: RestartKind,
@@ -429,7 +419,10 @@ impl Client {
         }
     }
 
-    /// Turns a batch answer into one outcome per sent id.
+    /// Turns a batch answer into one outcome per sent id. On a batch sent again, an
+    /// `IncorrectInstanceStatus` refusal whose instance is already where the restart would put
+    /// it counts as success; the status comes from the answer's `CurrentStatus`, or from a
+    /// status read when the answer lacks it.
     async fn judge(
         &self,
         kind: RestartKind,
@@ -438,47 +431,27 @@ impl Client {
         response: BatchResponse,
         resent: bool,
     ) -> Result<Vec<RestartOutcome>, EcsError> {
-        let mut results: BTreeMap<String, _> = response
-            .instance_responses
-            .instance_response
-            .into_iter()
-            .map(|result| (result.instance_id.clone(), result.outcome()))
+        let results = response.instance_responses.instance_response;
+        let mut statuses: BTreeMap<String, InstanceStatus> = results
+            .iter()
+            .filter_map(|result| {
+                let status = result.current_status.parse().ok()?;
+                Some((result.instance_id.clone(), status))
+            })
             .collect();
         if resent {
-            let refused: Vec<String> = results
+            let unknown: Vec<String> = results
                 .iter()
-                .filter(|(_, result)| {
-                    result
-                        .as_ref()
-                        .is_err_and(|failure| failure.code == "IncorrectInstanceStatus")
+                .filter(|result| {
+                    is_status_refusal(result) && !statuses.contains_key(&result.instance_id)
                 })
-                .map(|(id, _)| id.clone())
+                .map(|result| result.instance_id.clone())
                 .collect();
-            if !refused.is_empty() {
-                let statuses = self.instance_statuses(region, &refused).await?;
-                for id in refused {
-                    if statuses
-                        .get(&id)
-                        .is_some_and(|status| kind.evidently_happened(*status))
-                    {
-                        tracing::debug!(instance = %id, "restart had already happened");
-                        results.insert(id, Ok(()));
-                    }
-                }
+            if !unknown.is_empty() {
+                statuses.extend(self.instance_statuses(region, &unknown).await?);
             }
         }
-        Ok(sent
-            .iter()
-            .map(|id| RestartOutcome {
-                instance_id: id.clone(),
-                result: results.remove(id).unwrap_or_else(|| {
-                    Err(super::ApiFailure {
-                        code: "MissingResult".to_owned(),
-                        message: format!("the answer to {} named no result", kind.action()),
-                    })
-                }),
-            })
-            .collect())
+        Ok(settle(kind, sent, &results, &statuses, resent))
     }
 
     /// Sends one operation under the shared budget, retrying what `repeat` allows.
@@ -488,6 +461,7 @@ impl Client {
         repeat: Repeat,
     ) -> Result<T, EcsError> {
         let budget = &self.inner.budget;
+        let span = tracing::debug_span!("ecs", action = request.action, region = %request.region);
         retry::run(&self.inner.options.retry, |attempt| async move {
             budget.acquire().await;
             let outcome = self.send::<T>(request, attempt).await;
@@ -498,6 +472,7 @@ impl Client {
             }
             outcome.map_err(|error| Attempt { error, repeat })
         })
+        .instrument(span)
         .await
         .map_err(|attempt| attempt.error)
     }
@@ -514,7 +489,7 @@ impl Client {
             endpoint: url.to_string(),
             source: source.without_url(),
         };
-        tracing::debug!(action = request.action, region = %request.region, attempt, "calling ECS");
+        tracing::debug!(attempt, "calling ECS");
         let builder = match self.inner.options.signature_version {
             SignatureVersion::V2 => self.signed_v2(url.clone(), request),
             SignatureVersion::V3 => self.signed_v3(url.clone(), request),
@@ -713,6 +688,65 @@ fn add_region(view: &mut FleetView, region: &str, ids: &[String], found: Vec<Liv
     );
 }
 
+/// The page after `page`: the one the answer's `NextToken` names, else the next number while
+/// `TotalCount` says more remain; `None` after the last page or an empty one.
+fn next_page(page: &Page, page_size: u32, response: &DescribeInstancesResponse) -> Option<Page> {
+    if let Some(token) = response
+        .next_token
+        .as_ref()
+        .filter(|token| !token.is_empty())
+    {
+        return Some(Page::Token(token.clone()));
+    }
+    let Page::Number(number) = page else {
+        return None;
+    };
+    let seen = u64::from(*number) * u64::from(page_size);
+    let more = response.total_count.is_some_and(|total| seen < total);
+    (more && !response.instances.instance.is_empty()).then(|| Page::Number(number + 1))
+}
+
+fn is_status_refusal(result: &BatchResult) -> bool {
+    result.code == "IncorrectInstanceStatus"
+}
+
+/// One outcome per sent id, in the order sent. See [`Client::judge`] for when a refusal
+/// counts as success.
+fn settle(
+    kind: RestartKind,
+    sent: &[String],
+    results: &[BatchResult],
+    statuses: &BTreeMap<String, InstanceStatus>,
+    resent: bool,
+) -> Vec<RestartOutcome> {
+    sent.iter()
+        .map(|id| {
+            let result = match results.iter().find(|result| &result.instance_id == id) {
+                Some(result) if resent && is_status_refusal(result) => {
+                    let happened = statuses
+                        .get(id)
+                        .is_some_and(|status| kind.evidently_happened(*status));
+                    if happened {
+                        tracing::debug!(instance = %id, "the restart had already happened");
+                        Ok(())
+                    } else {
+                        result.outcome()
+                    }
+                }
+                Some(result) => result.outcome(),
+                None => Err(super::ApiFailure {
+                    code: "MissingResult".to_owned(),
+                    message: format!("the answer to {} named no result", kind.action()),
+                }),
+            };
+            RestartOutcome {
+                instance_id: id.clone(),
+                result,
+            }
+        })
+        .collect()
+}
+
 fn resume_panic(error: tokio::task::JoinError) -> ! {
     match error.try_into_panic() {
         Ok(payload) => std::panic::resume_unwind(payload),
@@ -766,6 +800,175 @@ mod tests {
             view.suspect_regions,
             BTreeSet::from(["cn-beijing".to_owned()])
         );
+    }
+
+    fn page_answer(
+        count: usize,
+        total: Option<u64>,
+        token: Option<&str>,
+    ) -> DescribeInstancesResponse {
+        let instances: Vec<String> = (0..count)
+            .map(|index| {
+                format!(r#"{{"InstanceId": "i-{index}", "Status": "Running", "OSType": "linux"}}"#)
+            })
+            .collect();
+        let body = format!(
+            r#"{{"Instances": {{"Instance": [{}]}}, "TotalCount": {}, "NextToken": {}}}"#,
+            instances.join(","),
+            total.map_or("null".to_owned(), |total| total.to_string()),
+            token.map_or("null".to_owned(), |token| format!("\"{token}\""))
+        );
+        serde_json::from_str(&body).unwrap()
+    }
+
+    #[test]
+    fn a_next_token_leads_to_the_next_page() {
+        let answer = page_answer(10, Some(35), Some("t-1"));
+        assert_eq!(
+            next_page(&Page::Number(1), 10, &answer),
+            Some(Page::Token("t-1".to_owned()))
+        );
+        assert_eq!(
+            next_page(
+                &Page::Token("t-1".to_owned()),
+                10,
+                &page_answer(10, None, Some("t-2"))
+            ),
+            Some(Page::Token("t-2".to_owned()))
+        );
+    }
+
+    #[test]
+    fn without_a_token_the_total_count_decides_whether_pages_remain() {
+        assert_eq!(
+            next_page(&Page::Number(1), 10, &page_answer(10, Some(35), None)),
+            Some(Page::Number(2))
+        );
+        assert_eq!(
+            next_page(&Page::Number(4), 10, &page_answer(5, Some(35), None)),
+            None
+        );
+        assert_eq!(
+            next_page(&Page::Number(1), 10, &page_answer(0, Some(35), Some(""))),
+            None
+        );
+        assert_eq!(
+            next_page(
+                &Page::Token("t".to_owned()),
+                10,
+                &page_answer(10, Some(35), Some(""))
+            ),
+            None
+        );
+    }
+
+    fn refusal(id: &str, current_status: &str) -> BatchResult {
+        BatchResult {
+            instance_id: id.to_owned(),
+            code: "IncorrectInstanceStatus".to_owned(),
+            message: "The current status of the resource does not support this operation."
+                .to_owned(),
+            current_status: current_status.to_owned(),
+        }
+    }
+
+    fn statuses(pairs: &[(&str, InstanceStatus)]) -> BTreeMap<String, InstanceStatus> {
+        pairs
+            .iter()
+            .map(|(id, status)| (id.to_string(), *status))
+            .collect()
+    }
+
+    #[test]
+    fn a_refused_resend_of_a_reboot_that_already_happened_counts_as_success() {
+        let outcomes = settle(
+            RestartKind::Reboot,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Starting")],
+            &statuses(&[("i-1", InstanceStatus::Starting)]),
+            true,
+        );
+        assert_eq!(outcomes[0].result, Ok(()));
+    }
+
+    #[test]
+    fn a_refused_resend_of_a_start_that_already_happened_counts_as_success() {
+        let outcomes = settle(
+            RestartKind::Start,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Running")],
+            &statuses(&[("i-1", InstanceStatus::Running)]),
+            true,
+        );
+        assert_eq!(outcomes[0].result, Ok(()));
+    }
+
+    #[test]
+    fn a_refusal_on_the_first_send_stays_a_failure() {
+        let outcomes = settle(
+            RestartKind::Start,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Running")],
+            &statuses(&[("i-1", InstanceStatus::Running)]),
+            false,
+        );
+        assert_eq!(
+            outcomes[0].result.as_ref().unwrap_err().code,
+            "IncorrectInstanceStatus"
+        );
+    }
+
+    #[test]
+    fn a_refused_resend_whose_status_shows_no_restart_stays_a_failure() {
+        let outcomes = settle(
+            RestartKind::Reboot,
+            &ids(&["i-1"]),
+            &[refusal("i-1", "Stopped")],
+            &statuses(&[("i-1", InstanceStatus::Stopped)]),
+            true,
+        );
+        assert!(outcomes[0].result.is_err());
+    }
+
+    #[test]
+    fn an_instance_missing_from_the_answer_is_a_failure_not_a_success() {
+        let outcomes = settle(
+            RestartKind::Reboot,
+            &ids(&["i-1"]),
+            &[],
+            &BTreeMap::new(),
+            false,
+        );
+        assert_eq!(
+            outcomes[0].result.as_ref().unwrap_err().code,
+            "MissingResult"
+        );
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn every_call_can_run_on_a_spawned_task() {
+        let client = Client::new(
+            Some("http://127.0.0.1:9"),
+            Credentials {
+                access_key_id: "id".to_owned(),
+                access_key_secret: SecretString::from("secret"),
+                security_token: None,
+                source: "test".to_owned(),
+            },
+            1.0,
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let ids = ids(&["i-1"]);
+        let password = SecretString::from("Passw0rd!");
+        assert_send(&client.read_fleet(&[]));
+        assert_send(&client.describe_instances("cn-hangzhou", &ids));
+        assert_send(&client.instance_statuses("cn-hangzhou", &ids));
+        assert_send(&client.reset_password("cn-hangzhou", "i-1", &password));
+        assert_send(&client.reboot_instances("cn-hangzhou", &ids));
+        assert_send(&client.start_instances("cn-hangzhou", &ids));
     }
 
     #[test]

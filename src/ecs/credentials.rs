@@ -507,7 +507,8 @@ impl fmt::Debug for RoleCredentials {
 }
 
 /// Fetches a role's temporary credentials: a session token first (IMDSv2), then the role.
-/// The credentials are not refreshed: they last hours, far longer than one passform run.
+/// The credentials are not refreshed: they last hours, far longer than one passform run, and a
+/// longer run fails with an expired-token error (listed in docs/limitations.md).
 async fn from_metadata(
     role: &str,
     environment: &Environment,

@@ -102,6 +102,17 @@ impl EcsError {
         }
     }
 
+    /// The API's code and message, when the service answered with an error.
+    pub fn api_failure(&self) -> Option<ApiFailure> {
+        match self {
+            Self::Api { code, message, .. } => Some(ApiFailure {
+                code: code.clone(),
+                message: message.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// Returns true if the service throttled the call.
     pub fn is_throttling(&self) -> bool {
         self.api_code()
@@ -213,5 +224,70 @@ fn api_hint(code: &str) -> Option<&'static str> {
 impl retry::Retryable for EcsError {
     fn retry_cause(&self) -> Option<String> {
         self.transient_cause()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: &str, status: u16) -> EcsError {
+        EcsError::Api {
+            action: "RebootInstances",
+            region: "cn-hangzhou".to_owned(),
+            status,
+            code: code.to_owned(),
+            message: "message".to_owned(),
+            request_id: "request".to_owned(),
+        }
+    }
+
+    #[test]
+    fn throttling_and_unavailability_are_retried_and_known_to_have_changed_nothing() {
+        for (code, status) in [
+            ("Throttling", 400),
+            ("Throttling.User", 400),
+            ("Throttling.Api", 400),
+            ("ServiceUnavailable", 503),
+        ] {
+            let error = api(code, status);
+            assert!(error.transient_cause().is_some(), "{code}");
+            assert!(!error.outcome_is_unknown(), "{code}");
+        }
+    }
+
+    #[test]
+    fn server_faults_are_retried_but_leave_a_change_unknown() {
+        for (code, status) in [
+            ("InternalError", 500),
+            ("HTTP502", 502),
+            ("UnknownError", 500),
+        ] {
+            let error = api(code, status);
+            assert!(error.transient_cause().is_some(), "{code}");
+            assert!(error.outcome_is_unknown(), "{code}");
+        }
+    }
+
+    #[test]
+    fn refusals_are_final_and_carry_a_hint() {
+        for (code, status) in [
+            ("Forbidden.RAM", 403),
+            ("IncorrectInstanceStatus", 403),
+            ("InvalidAccessKeyId.NotFound", 404),
+            ("SignatureDoesNotMatch", 400),
+        ] {
+            let error = api(code, status);
+            assert!(error.transient_cause().is_none(), "{code}");
+            assert!(!error.outcome_is_unknown(), "{code}");
+            assert!(error.hint().is_some(), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_api_failure_keeps_the_code_and_message() {
+        let failure = api("IncorrectInstanceStatus", 403).api_failure().unwrap();
+        assert_eq!(failure.code, "IncorrectInstanceStatus");
+        assert_eq!(failure.message, "message");
     }
 }

@@ -116,6 +116,11 @@ fn change_instance(shared: &Shared, id: &str, body: &[u8]) -> Answer {
         world.delete(index);
         return (200, json!({}));
     }
+    if fields.get("recreated") == Some(&Value::Bool(true)) {
+        let clock = world.clock.clone();
+        let change = world.instances[index].recreate(now_ms, &clock);
+        world.record(change);
+    }
     let (start_ms, stop_ms) = (world.start_ms, world.stop_ms);
     let instance = &mut world.instances[index];
     if let Some(Value::String(name)) = fields.get("name") {
@@ -147,13 +152,13 @@ fn check_change(fields: &Map<String, Value>) -> Result<(), String> {
                 .is_some_and(|status| status.parse::<Status>().is_ok()),
             "key_pair_name" => value.is_string() || value.is_null(),
             "name" => value.is_string(),
-            "deleted" => value.is_boolean(),
+            "deleted" | "recreated" => value.is_boolean(),
             "lock_reasons" => value
                 .as_array()
                 .is_some_and(|reasons| reasons.iter().all(Value::is_string)),
             _ => {
                 return Err(format!(
-                    "unknown field `{key}`; use status, key_pair_name, name, lock_reasons or deleted"
+                    "unknown field `{key}`; use status, key_pair_name, name, lock_reasons, recreated or deleted"
                 ));
             }
         };

@@ -133,7 +133,8 @@ pub struct Instance {
     pub name: String,
     /// Its operating system family.
     pub os_type: OsType,
-    /// The SSH key pair bound to it.
+    /// The SSH key pair bound to it. Only the name is kept: binding one does not turn
+    /// password login off here, unlike on the real service (docs/limitations.md).
     pub key_pair_name: Option<String>,
     /// Its `OperationLocks` reasons.
     pub lock_reasons: Vec<String>,
@@ -153,7 +154,7 @@ impl Instance {
     /// Builds the instance the fleet file declares, at emulated time 0; a transitional status
     /// completes after the timing its kind of transition takes.
     pub fn from_fleet(
-        declared: &FleetInstance,
+        declared: FleetInstance,
         clock: &Clock,
         start_ms: u64,
         stop_ms: u64,
@@ -172,19 +173,19 @@ impl Instance {
         };
         let never_started = matches!(declared.status, Status::Pending);
         Instance {
-            id: declared.id.clone(),
-            region: declared.region.clone(),
-            name: declared.name.clone(),
+            id: declared.id,
+            region: declared.region,
+            name: declared.name,
             os_type: declared.os_type,
-            key_pair_name: declared.key_pair_name.clone(),
-            lock_reasons: declared.lock_reasons.clone(),
+            key_pair_name: declared.key_pair_name,
+            lock_reasons: declared.lock_reasons,
             creation_time: declared
                 .creation_time
                 .unwrap_or(wall_at_start - time::Duration::days(30)),
             start_time: declared
                 .start_time
                 .or_else(|| (!never_started).then_some(wall_at_start - time::Duration::days(1))),
-            effective_password: declared.password.clone(),
+            effective_password: declared.password,
             pending_password: None,
             status: declared.status,
             transition,
@@ -268,6 +269,19 @@ impl Instance {
         change
     }
 
+    /// Replaces the instance by a new one with the same id, as if it had been released and
+    /// created again: new `CreationTime` and `StartTime`, Running, no password at all.
+    pub fn recreate(&mut self, now_ms: u64, clock: &Clock) -> Change {
+        let now = clock.wall_time(now_ms);
+        self.creation_time = now;
+        self.start_time = Some(now);
+        self.effective_password = None;
+        self.pending_password = None;
+        let change = self.begin("OutOfBand", Status::Running, Status::Running, now_ms, 0);
+        self.transition = None;
+        change
+    }
+
     /// Returns true if `OperationLocks` holds the `security` reason.
     pub fn is_locked_for_security(&self) -> bool {
         self.lock_reasons.iter().any(|reason| reason == "security")
@@ -284,7 +298,7 @@ mod tests {
             "[[instance]]\nid = \"i-a\"\nregion = \"r\"\nstatus = \"{status}\"\n"
         ))
         .unwrap();
-        Instance::from_fleet(&fleet.instances[0], clock, 30_000, 20_000)
+        Instance::from_fleet(fleet.instances[0].clone(), clock, 30_000, 20_000)
     }
 
     #[tokio::test(start_paused = true)]

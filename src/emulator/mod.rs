@@ -103,7 +103,7 @@ impl Emulator {
         let address = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { address, source })?;
-        let shared = Arc::new(server::Shared::new(&fleet));
+        let shared = Arc::new(server::Shared::new(fleet));
         let task = tokio::spawn(server::serve(listener, shared));
         Ok(RunningEmulator { address, task })
     }
@@ -127,7 +127,7 @@ impl RunningEmulator {
         self.address
     }
 
-    /// Serves until the task ends, which it does only when aborted.
+    /// Serves until the process ends.
     pub async fn serve_forever(mut self) {
         let _ = (&mut self.task).await;
     }

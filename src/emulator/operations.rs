@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::instance::{Instance, OsType, Status};
+use super::instance::{Change, Instance, OsType, Status};
 use super::request::Parameters;
 use super::response::ApiError;
 use super::world::World;
@@ -67,51 +67,18 @@ fn describe_instances(
     now_ms: u64,
 ) -> Result<Value, ApiError> {
     let region = parameters.required("RegionId")?;
-    let wanted = instance_ids_filter(parameters)?;
-    let status = status_filter(parameters)?;
-    let name = parameters
-        .get("InstanceName")
-        .filter(|name| !name.is_empty());
-    let key_pair = parameters
-        .get("KeyPairName")
-        .filter(|name| !name.is_empty());
+    let filters = Filters::from_parameters(parameters)?;
     let paging = Paging::from_parameters(parameters)?;
     if parameters.boolean("DryRun", false)? {
         return Err(ApiError::dry_run_passed());
     }
 
-    let candidates = candidates(world, region, wanted.as_deref());
-    let mut matching: Cow<[usize]> = candidates;
-    if name.is_some() || key_pair.is_some() {
-        matching = Cow::Owned(
-            matching
-                .iter()
-                .copied()
-                .filter(|index| {
-                    let instance = &world.instances[*index];
-                    name.is_none_or(|pattern| wildcard_matches(pattern, &instance.name))
-                        && key_pair.is_none_or(|key| instance.key_pair_name.as_deref() == Some(key))
-                })
-                .collect(),
-        );
-    }
-    if let Some(status) = status {
-        let indexes = matching.into_owned();
-        for index in &indexes {
-            world.settle(*index, now_ms);
-        }
-        matching = Cow::Owned(
-            indexes
-                .into_iter()
-                .filter(|index| world.instances[*index].status() == status)
-                .collect(),
-        );
-    }
-
-    let total = matching.len();
-    let page = paging.page(total);
-    let indexes: Vec<usize> = matching[page.clone()].to_vec();
-    let instances: Vec<Value> = indexes
+    let (total, page, answered) = {
+        let matching = filters.matching(world, region, now_ms);
+        let page = paging.page(matching.len());
+        (matching.len(), page.clone(), matching[page].to_vec())
+    };
+    let instances: Vec<Value> = answered
         .into_iter()
         .map(|index| {
             world.settle(index, now_ms);
@@ -125,6 +92,55 @@ fn describe_instances(
         "PageSize": paging.size,
         "NextToken": paging.next_token(page.end, total),
     }))
+}
+
+/// DescribeInstances filters; they combine with AND.
+#[derive(Debug)]
+struct Filters<'p> {
+    ids: Option<Vec<String>>,
+    status: Option<Status>,
+    name: Option<&'p str>,
+    key_pair: Option<&'p str>,
+}
+
+impl<'p> Filters<'p> {
+    fn from_parameters(parameters: &'p Parameters) -> Result<Filters<'p>, ApiError> {
+        let present = |name: &str| parameters.get(name).filter(|value| !value.is_empty());
+        Ok(Filters {
+            ids: instance_ids_filter(parameters)?,
+            status: status_filter(parameters)?,
+            name: present("InstanceName"),
+            key_pair: present("KeyPairName"),
+        })
+    }
+
+    /// The matching instances of a region, in fleet order. Only a status filter needs every
+    /// candidate settled; otherwise only the page that is answered is.
+    fn matching<'w>(&self, world: &'w mut World, region: &str, now_ms: u64) -> Cow<'w, [usize]> {
+        if self.name.is_none() && self.key_pair.is_none() && self.status.is_none() {
+            return candidates(world, region, self.ids.as_deref());
+        }
+        let mut matching: Vec<usize> = candidates(world, region, self.ids.as_deref())
+            .iter()
+            .copied()
+            .filter(|index| self.matches_attributes(&world.instances[*index]))
+            .collect();
+        if let Some(status) = self.status {
+            for index in &matching {
+                world.settle(*index, now_ms);
+            }
+            matching.retain(|index| world.instances[*index].status() == status);
+        }
+        Cow::Owned(matching)
+    }
+
+    fn matches_attributes(&self, instance: &Instance) -> bool {
+        self.name
+            .is_none_or(|pattern| wildcard_matches(pattern, &instance.name))
+            && self
+                .key_pair
+                .is_none_or(|key| instance.key_pair_name.as_deref() == Some(key))
+    }
 }
 
 fn describe_instance_status(
@@ -196,7 +212,7 @@ fn modify_instance_attribute(
         instance.name = name.to_owned();
     }
     let status = instance.status();
-    let change = super::instance::Change {
+    let change = Change {
         at_ms: now_ms,
         instance: instance.id.clone(),
         action: "ModifyInstanceAttribute".to_owned(),

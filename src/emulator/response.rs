@@ -63,11 +63,6 @@ impl ApiError {
         )
     }
 
-    /// Returns true if injecting `code` would answer a status the emulator documents.
-    pub fn is_known_code(code: &str) -> bool {
-        STATUSES.iter().any(|(known, _)| *known == code)
-    }
-
     /// `MissingParameter` naming the parameter.
     pub fn missing_parameter(name: &str) -> ApiError {
         ApiError::new(

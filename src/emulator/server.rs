@@ -44,11 +44,11 @@ pub struct Shared {
 
 impl Shared {
     /// Loads a fleet; its emulated clock starts now.
-    pub fn new(fleet: &Fleet) -> Shared {
+    pub fn new(fleet: Fleet) -> Shared {
         Shared {
-            world: Mutex::new(World::new(fleet)),
-            faults: Mutex::new(Faults::default()),
             authenticator: Authenticator::new(fleet.credentials.clone()),
+            faults: Mutex::new(Faults::default()),
+            world: Mutex::new(World::new(fleet)),
         }
     }
 
@@ -80,7 +80,10 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
+                // Running out of file descriptors fails every accept until connections close;
+                // a pause keeps the loop from spinning meanwhile.
                 tracing::warn!(%error, "could not accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };
@@ -135,6 +138,14 @@ async fn handle(
     api(&shared, request).await
 }
 
+/// What one API call comes to.
+enum Outcome {
+    /// Answer with this body or error.
+    Answer(Result<Value, ApiError>),
+    /// Close the connection without answering (the change, if any, was made).
+    Drop,
+}
+
 async fn api(
     shared: &Shared,
     request: Result<ApiRequest, ApiError>,
@@ -145,23 +156,28 @@ async fn api(
         .ok()
         .and_then(|request| request.header("host"))
         .map_or_else(|| "ecs.aliyuncs.com".to_owned(), |host| host.to_owned());
-    let answer = |outcome: Result<Value, ApiError>| match outcome {
-        Ok(mut body) => {
+    match serve_call(shared, request).await {
+        Outcome::Drop => Err(Dropped),
+        Outcome::Answer(Ok(mut body)) => {
             body["RequestId"] = Value::String(request_id.clone());
-            json_response(200, &body, Some(&request_id))
+            Ok(json_response(200, &body, Some(&request_id)))
         }
-        Err(error) => {
+        Outcome::Answer(Err(error)) => {
             tracing::debug!(code = %error.code, "answering an API error");
-            api_error(&error, &request_id, &host)
+            Ok(api_error(&error, &request_id, &host))
         }
-    };
-    let request = match request {
-        Ok(request) => request,
-        Err(error) => return Ok(answer(Err(error))),
-    };
-    let action = match admit(shared, &request) {
-        Ok(action) => action,
-        Err(error) => return Ok(answer(Err(error))),
+    }
+}
+
+/// Admits the call, applies the fault rules and runs the operation.
+async fn serve_call(shared: &Shared, request: Result<ApiRequest, ApiError>) -> Outcome {
+    let admitted = request.and_then(|request| {
+        let action = admit(shared, &request)?;
+        Ok((request, action))
+    });
+    let (request, action) = match admitted {
+        Ok(admitted) => admitted,
+        Err(error) => return Outcome::Answer(Err(error)),
     };
 
     let decision = shared.lock_faults().decide(&action);
@@ -169,19 +185,21 @@ async fn api(
         tokio::time::sleep(decision.latency).await;
     }
     if let Some(error) = decision.error {
-        return Ok(answer(Err(error)));
+        return Outcome::Answer(Err(error));
     }
+
     let parameters = request.parameters();
     let outcome = {
         let mut world = shared.lock_world();
         let now_ms = world.now_ms();
-        operations::call(&mut world, &action, &parameters, now_ms)
+        operations::call(&mut world, &action, parameters, now_ms)
     };
     tracing::debug!(%action, ok = outcome.is_ok(), "served an API call");
     if decision.drop_after_commit {
-        return Err(Dropped);
+        Outcome::Drop
+    } else {
+        Outcome::Answer(outcome)
     }
-    Ok(answer(outcome))
 }
 
 /// Counts the call, authenticates it and checks the common parameters; returns the action.
@@ -209,6 +227,8 @@ fn admit(shared: &Shared, request: &ApiRequest) -> Result<String, ApiError> {
             "Specified parameter Version is not valid.",
         ));
     }
+    // Answers are always JSON: a request asking for XML is accepted and answered in JSON,
+    // because no passform client or test reads XML (docs/limitations.md).
     if let Some(format) = parameters.get("Format")
         && !format.eq_ignore_ascii_case("json")
         && !format.eq_ignore_ascii_case("xml")

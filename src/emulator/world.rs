@@ -33,7 +33,7 @@ pub struct World {
 
 impl World {
     /// Loads a fleet with its clock starting now.
-    pub fn new(fleet: &Fleet) -> World {
+    pub fn new(fleet: Fleet) -> World {
         let clock = Clock::start(fleet.time_scale);
         let start_ms = seconds_to_ms(fleet.timing.start);
         let stop_ms = seconds_to_ms(fleet.timing.stop);
@@ -41,7 +41,7 @@ impl World {
         let mut by_region: HashMap<String, Vec<usize>> = HashMap::new();
         let instances: Vec<Instance> = fleet
             .instances
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(index, declared)| {
                 by_id.insert(declared.id.clone(), index);

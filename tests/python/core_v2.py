@@ -163,6 +163,7 @@ def stop_instance_goes_through_stopping():
     call(request)
     emulator.wait_for_status("i-halt", "Stopped")
     expect_equal(error_of(reboot("i-halt")), (403, "IncorrectInstanceStatus"), "reboot a Stopped instance")
+    expect_equal(error_of(request), (403, "IncorrectInstanceStatus"), "stop a Stopped instance")
 
 
 @check
@@ -179,6 +180,33 @@ def batch_start_and_reboot_answer_per_instance():
     codes = [item["Code"] for item in body["InstanceResponses"]["InstanceResponse"]]
     expect_equal(codes, ["200", "200"], "RebootInstances codes")
     expect_equal(emulator.instance("i-batch4")["status"], "Starting", "rebooted")
+
+
+@check
+def get_requests_are_signed_and_served_too():
+    request = DescribeInstancesRequest.DescribeInstancesRequest()
+    request.set_method("GET")
+    request.set_InstanceIds(json.dumps(["i-run"]))
+    expect_equal(ids(call(request)), ["i-run"], "ids over GET")
+
+
+@check
+def malformed_requests_get_missing_or_invalid_parameter():
+    expect_equal(error_of(RebootInstanceRequest.RebootInstanceRequest()), (400, "MissingParameter"), "no InstanceId")
+    request = DescribeInstancesRequest.DescribeInstancesRequest()
+    request.set_PageSize(101)
+    expect_equal(error_of(request), (400, "InvalidParameter"), "PageSize above 100")
+    request = DescribeInstancesRequest.DescribeInstancesRequest()
+    request.set_Status("Sleeping")
+    expect_equal(error_of(request), (404, "InvalidStatus.NotFound"), "unknown status filter")
+
+
+@check
+def batch_all_together_fails_whole_and_changes_nothing():
+    request = StartInstancesRequest.StartInstancesRequest()
+    request.set_InstanceIds(["i-batch2", "i-batch3"])
+    expect_equal(error_of(request), (403, "IncorrectInstanceStatus"), "AllTogether with a Running instance")
+    expect_equal(emulator.instance("i-batch2")["status"], "Stopped", "nothing started")
 
 
 @check

@@ -142,6 +142,8 @@ def stop_instance_goes_through_stopping():
     call("stop_instance", models.StopInstanceRequest(instance_id="i-halt", force_stop=False, stopped_mode="KeepCharging"))
     emulator.wait_for_status("i-halt", "Stopped")
     expect_equal(error_of(*reboot("i-halt")), (403, "IncorrectInstanceStatus"), "reboot a Stopped instance")
+    stop = models.StopInstanceRequest(instance_id="i-halt")
+    expect_equal(error_of("stop_instance", stop), (403, "IncorrectInstanceStatus"), "stop a Stopped instance")
 
 
 @check
@@ -155,6 +157,20 @@ def batch_start_and_reboot_answer_per_instance():
     codes = [item["Code"] for item in body["InstanceResponses"]["InstanceResponse"]]
     expect_equal(codes, ["200", "200"], "RebootInstances codes")
     expect_equal(emulator.instance("i-batch4")["status"], "Starting", "rebooted")
+
+
+@check
+def malformed_requests_get_missing_or_invalid_parameter():
+    expect_equal(error_of("reboot_instance", models.RebootInstanceRequest()), (400, "MissingParameter"), "no InstanceId")
+    expect_equal(error_of("describe_instances", models.DescribeInstancesRequest(region_id="cn-hangzhou", page_size=101)), (400, "InvalidParameter"), "PageSize above 100")
+    expect_equal(error_of("describe_instances", models.DescribeInstancesRequest(region_id="cn-hangzhou", status="Sleeping")), (404, "InvalidStatus.NotFound"), "unknown status filter")
+
+
+@check
+def batch_all_together_fails_whole_and_changes_nothing():
+    request = models.StartInstancesRequest(region_id="cn-hangzhou", instance_id=["i-batch2", "i-batch3"])
+    expect_equal(error_of("start_instances", request), (403, "IncorrectInstanceStatus"), "AllTogether with a Running instance")
+    expect_equal(emulator.instance("i-batch2")["status"], "Stopped", "nothing started")
 
 
 def describe_request():

@@ -1,0 +1,59 @@
+//! Approval: without a saved plan or --auto-approve, apply shows the plan on a terminal and
+//! proceeds only on the literal answer `yes`. `script` gives apply a pseudo-terminal.
+
+mod apply_support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use apply_support::{Instance, Workspace};
+use serde_json::Value;
+
+/// Runs `passform apply` on a pseudo-terminal and types `answer` into it.
+fn apply_answering(workspace: &Workspace, answer: &str) -> Output {
+    let command = format!("{} apply", env!("CARGO_BIN_EXE_passform"));
+    let mut script = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(workspace.directory.path())
+        .env_clear()
+        .envs(workspace.environment())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run apply under script");
+    script
+        .stdin
+        .take()
+        .expect("script stdin")
+        .write_all(answer.as_bytes())
+        .expect("type the answer");
+    script.wait_with_output().expect("apply ends")
+}
+
+#[test]
+fn an_answer_other_than_yes_cancels_and_changes_nothing() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "Running")]);
+
+    let output = apply_answering(&workspace, "y\n");
+
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("i-web1"), "the plan is shown: {shown}");
+    assert!(shown.contains("Only `yes` proceeds"), "{shown}");
+    assert!(shown.contains("apply cancelled"), "{shown}");
+    assert_eq!(workspace.live()["i-web1"]["pending_password"], Value::Null);
+    assert!(workspace.history().is_empty());
+}
+
+#[test]
+fn the_literal_answer_yes_proceeds() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "Running")]);
+
+    let output = apply_answering(&workspace, "yes\n");
+
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("apply complete"), "{shown}");
+    workspace.assert_converged();
+}

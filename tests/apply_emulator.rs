@@ -1,0 +1,197 @@
+//! `passform apply` end to end: the real binary against the real emulator over loopback.
+
+mod apply_support;
+
+use std::collections::BTreeMap;
+
+use apply_support::{Instance, Workspace};
+use serde_json::{Value, json};
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn each_restart_policy_ends_in_its_status_with_the_password_effective_or_pending() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-autorun", "Running"),
+        Instance::new("i-autostop", "Stopped"),
+        Instance::new("i-onlyrun", "Running").restart("running-only"),
+        Instance::new("i-onlystop", "Stopped").restart("running-only"),
+        Instance::new("i-neverrun", "Running").restart("never"),
+        Instance::new("i-neverstop", "Stopped").restart("never"),
+    ]);
+
+    let output = workspace.apply(&["-vv"]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    workspace.assert_converged();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(printed.contains("apply complete"), "{printed}");
+    workspace.assert_no_password_in(&printed);
+}
+
+/// Per instance: when its password was reset, and when it next came back Running.
+fn spans(history: &[Value]) -> BTreeMap<String, (u64, u64)> {
+    let mut spans = BTreeMap::new();
+    for event in history {
+        let instance = event["instance"].as_str().unwrap().to_owned();
+        let at = event["at_ms"].as_u64().unwrap();
+        if event["action"] == "ModifyInstanceAttribute" {
+            spans.insert(instance, (at, u64::MAX));
+        } else if event["status_to"] == "Running"
+            && let Some(span) = spans.get_mut(&instance)
+            && span.1 == u64::MAX
+        {
+            span.1 = at;
+        }
+    }
+    spans
+}
+
+#[test]
+fn waves_and_the_parallelism_bound_show_in_the_emulator_history() {
+    let mut instances: Vec<Instance> = (1..=6)
+        .map(|n| Instance::new(&format!("i-first{n}"), "Running"))
+        .collect();
+    instances.extend((1..=2).map(|n| Instance::new(&format!("i-second{n}"), "Stopped").wave(2)));
+    let workspace = Workspace::new(instances);
+
+    let output = workspace.apply(&["--parallelism", "2"]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    workspace.assert_converged();
+    let spans = spans(&workspace.history());
+    assert_eq!(spans.len(), 8);
+    let most_in_flight = spans
+        .values()
+        .map(|(start, _)| {
+            let overlapping = spans.values().filter(|(s, e)| s <= start && start < e);
+            overlapping.count()
+        })
+        .max()
+        .unwrap();
+    assert_eq!(most_in_flight, 2, "{spans:?}");
+    let first_wave_end = spans
+        .iter()
+        .filter(|(id, _)| id.starts_with("i-first"))
+        .map(|(_, (_, end))| *end)
+        .max()
+        .unwrap();
+    for (id, (start, _)) in spans.iter().filter(|(id, _)| id.starts_with("i-second")) {
+        assert!(*start >= first_wave_end, "{id} reset before wave 1 ended");
+    }
+}
+
+#[test]
+fn throttling_server_errors_and_dropped_answers_all_converge() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-web2", "Running"),
+        Instance::new("i-batch1", "Stopped"),
+        Instance::new("i-batch2", "Stopped").region("cn-beijing"),
+    ]);
+    for rule in [
+        json!({"action": "DescribeInstances", "rate_limit_per_second": 5}),
+        json!({"action": "ModifyInstanceAttribute", "error": "ServiceUnavailable", "count": 2}),
+        json!({"action": "RebootInstances", "error": "InternalError", "count": 1}),
+        json!({"action": "ModifyInstanceAttribute", "drop_after_commit": true, "count": 2}),
+        json!({"action": "RebootInstances", "drop_after_commit": true, "count": 1}),
+        json!({"action": "StartInstances", "drop_after_commit": true, "count": 1}),
+    ] {
+        workspace.fault(rule);
+    }
+
+    let output = workspace.apply(&[]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    workspace.assert_converged();
+    let calls = &workspace.get("/_emulator/calls")["calls"];
+    // Each refused or unanswered reset was sent again; the refused reboot was sent again, but
+    // the reboot and the start whose answers were lost were checked, not repeated.
+    assert!(
+        calls["ModifyInstanceAttribute"].as_u64().unwrap() >= 4 + 4,
+        "{calls}"
+    );
+    assert_eq!(calls["RebootInstances"], 2, "{calls}");
+    assert_eq!(calls["StartInstances"], 2, "{calls}");
+}
+
+#[test]
+fn json_format_prints_one_event_per_line_ending_with_the_summary() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-batch1", "Stopped").restart("never"),
+    ]);
+
+    let output = workspace.apply(&["--format", "json"]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    workspace.assert_no_password_in(&String::from_utf8_lossy(&output.stdout));
+    let events: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON event"))
+        .collect();
+    let finished: BTreeMap<&str, &str> = events
+        .iter()
+        .filter(|event| event["event"] == "finished")
+        .map(|event| {
+            (
+                event["instance"].as_str().unwrap(),
+                event["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        finished,
+        BTreeMap::from([("i-batch1", "pending"), ("i-web1", "effective")])
+    );
+    let summary = events.last().unwrap();
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(
+        (summary["reset"].as_u64(), summary["rebooted"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(summary["left_pending"], 1);
+}
+
+#[test]
+fn without_approval_or_a_terminal_apply_refuses_and_changes_nothing() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "Running")]);
+
+    let output = workspace
+        .passform()
+        .arg("apply")
+        .output()
+        .expect("run passform apply");
+
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(text.contains("error: "), "{text}");
+    assert!(text.contains("--auto-approve"), "{text}");
+    let live = workspace.live();
+    assert_eq!(live["i-web1"]["pending_password"], Value::Null);
+    assert!(
+        workspace
+            .history()
+            .iter()
+            .all(|event| event["action"] != "ModifyInstanceAttribute")
+    );
+}
+
+#[test]
+fn a_second_apply_after_convergence_changes_nothing() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "Running")]);
+    assert!(workspace.apply(&[]).status.success());
+    let changes_before = workspace.history().len();
+
+    let output = workspace.apply(&[]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(workspace.history().len(), changes_before);
+}

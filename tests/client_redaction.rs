@@ -1,0 +1,142 @@
+//! Trace logs of the client show every request, and never a password, secret key, token or
+//! signature, not even when the service echoes the string it signed.
+
+mod client_support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use client_support::*;
+use passform::ecs::{Client, SignatureVersion};
+use passform::secret::SecretString;
+
+const PASSWORD: &str = "Redact#Me#Please42";
+const STS_FLEET: &str = "time_scale = 0.01\n[credentials]\naccess_key_id = \"STS.temporary\"\n\
+    access_key_secret = \"sts-secret-value\"\nsecurity_token = \"sts-token-value\"\n\
+    [[instance]]\nid = \"i-1\"\nregion = \"cn-hangzhou\"\nstatus = \"Running\"\n\
+    os_type = \"linux\"\n";
+
+/// A log sink shared with the test.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn capture_trace_logs() -> (Sink, tracing::subscriber::DefaultGuard) {
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (sink, tracing::subscriber::set_default(subscriber))
+}
+
+fn sts_client(emulator: &passform::emulator::RunningEmulator, version: SignatureVersion) -> Client {
+    let mut credentials = test_credentials();
+    credentials.access_key_id = "STS.temporary".to_owned();
+    credentials.access_key_secret = SecretString::from("sts-secret-value");
+    credentials.security_token = Some(SecretString::from("sts-token-value"));
+    Client::new(
+        Some(&emulator.url()),
+        credentials,
+        100.0,
+        quick_options(version),
+    )
+    .unwrap()
+}
+
+fn assert_clean(logs: &str) {
+    for secret in [PASSWORD, "sts-secret-value", "sts-token-value"] {
+        assert!(!logs.contains(secret), "the logs hold {secret}:\n{logs}");
+    }
+    let encoded = passform::ecs::sign::percent_encode(PASSWORD);
+    assert!(
+        !logs.contains(&encoded),
+        "the logs hold the encoded password"
+    );
+    for line in logs.lines() {
+        for marker in ["Signature=", "Authorization: ", "SecurityToken="] {
+            if let Some(position) = line.find(marker) {
+                let value = &line[position + marker.len()..];
+                assert!(
+                    value.starts_with("(sensitive)"),
+                    "{marker} is not masked: {line}"
+                );
+            }
+        }
+    }
+}
+
+async fn reset_and_read(version: SignatureVersion) {
+    let emulator = start(STS_FLEET).await;
+    let (sink, _guard) = capture_trace_logs();
+    let client = sts_client(&emulator, version);
+    client
+        .reset_password("cn-hangzhou", "i-1", &SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    client
+        .reboot_instances("cn-hangzhou", &["i-1".to_owned()])
+        .await
+        .unwrap();
+    let logs = sink.text();
+    assert!(
+        logs.contains("ModifyInstanceAttribute"),
+        "nothing was logged:\n{logs}"
+    );
+    assert!(logs.contains("(sensitive)"));
+    assert_clean(&logs);
+}
+
+#[tokio::test]
+async fn v2_trace_logs_mask_the_password_signature_and_token() {
+    reset_and_read(SignatureVersion::V2).await;
+}
+
+#[tokio::test]
+async fn v3_trace_logs_mask_the_password_authorization_and_token() {
+    reset_and_read(SignatureVersion::V3).await;
+}
+
+#[tokio::test]
+async fn a_signature_mismatch_echoing_the_password_reaches_neither_logs_nor_the_error() {
+    let emulator = start(STS_FLEET).await;
+    let (sink, _guard) = capture_trace_logs();
+    let mut credentials = test_credentials();
+    credentials.access_key_id = "STS.temporary".to_owned();
+    credentials.access_key_secret = SecretString::from("a-wrong-secret");
+    credentials.security_token = Some(SecretString::from("sts-token-value"));
+    let client = Client::new(
+        Some(&emulator.url()),
+        credentials,
+        100.0,
+        quick_options(SignatureVersion::V2),
+    )
+    .unwrap();
+    let error = client
+        .reset_password("cn-hangzhou", "i-1", &SecretString::from(PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_code(), Some("SignatureDoesNotMatch"));
+    let rendered = passform::report::render(&error, passform::report::Hint::hint(&error));
+    assert!(rendered.contains("hint: "));
+    assert_clean(&rendered);
+    assert_clean(&format!("{error:?}"));
+    assert_clean(&sink.text());
+}

@@ -1,0 +1,137 @@
+//! Helpers shared by the client's tests: an in-process emulator with a generated fleet, a
+//! client pointed at it, and the emulator's inspection and fault endpoints.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use passform::ecs::credentials::Credentials;
+use passform::ecs::retry::RetryPolicy;
+use passform::ecs::{Client, ClientOptions, SignatureVersion};
+use passform::emulator::{Emulator, Fleet, RunningEmulator};
+use passform::secret::SecretString;
+use serde_json::Value;
+
+/// One emulated instance: id, region, status.
+pub struct Spec<'a> {
+    pub id: &'a str,
+    pub region: &'a str,
+    pub status: &'a str,
+}
+
+/// A fleet file for the given instances, with a fast clock.
+pub fn fleet_toml(instances: &[Spec<'_>]) -> String {
+    let mut text =
+        String::from("time_scale = 0.01\n[timing]\nstart = 30\nstop = 20\nreboot = 40\n");
+    for instance in instances {
+        text.push_str(&format!(
+            "[[instance]]\nid = \"{}\"\nregion = \"{}\"\nstatus = \"{}\"\nos_type = \"linux\"\n\
+             name = \"{}\"\n",
+            instance.id, instance.region, instance.status, instance.id
+        ));
+    }
+    text
+}
+
+/// `count` Running instances in `region`, ids `i-<region>-<n>`.
+pub fn generated(region: &str, count: usize) -> Vec<(String, String)> {
+    (0..count)
+        .map(|index| (region.to_owned(), format!("i-{region}-{index:05}")))
+        .collect()
+}
+
+/// Starts an emulator serving `toml` on a free loopback port.
+pub async fn start(toml: &str) -> RunningEmulator {
+    let fleet = Fleet::parse(toml).expect("the test fleet parses");
+    Emulator::start(fleet, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("the emulator starts")
+}
+
+/// Starts an emulator with the given (region, id) pairs, all Running.
+pub async fn start_with(pairs: &[(String, String)]) -> RunningEmulator {
+    let specs: Vec<Spec<'_>> = pairs
+        .iter()
+        .map(|(region, id)| Spec {
+            id,
+            region,
+            status: "Running",
+        })
+        .collect();
+    start(&fleet_toml(&specs)).await
+}
+
+/// The emulator's default credentials.
+pub fn test_credentials() -> Credentials {
+    Credentials {
+        access_key_id: "testid".to_owned(),
+        access_key_secret: SecretString::from("testsecret"),
+        security_token: None,
+        source: "test".to_owned(),
+    }
+}
+
+/// Options with quick retries, so tests of faults stay fast.
+pub fn quick_options(signature_version: SignatureVersion) -> ClientOptions {
+    ClientOptions {
+        signature_version,
+        retry: RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+            max_total: Duration::from_secs(10),
+        },
+        ..ClientOptions::default()
+    }
+}
+
+/// A V2 client for the emulator with its default credentials.
+pub fn client_for(emulator: &RunningEmulator) -> Client {
+    Client::new(
+        Some(&emulator.url()),
+        test_credentials(),
+        1000.0,
+        quick_options(SignatureVersion::V2),
+    )
+    .expect("the client builds")
+}
+
+/// `GET /_emulator/<path>` as JSON.
+pub async fn inspect(emulator: &RunningEmulator, path: &str) -> Value {
+    reqwest::get(format!("{}/_emulator/{path}", emulator.url()))
+        .await
+        .expect("the emulator answers")
+        .json()
+        .await
+        .expect("the emulator answers JSON")
+}
+
+/// How many calls of `action` the emulator has served.
+pub async fn calls(emulator: &RunningEmulator, action: &str) -> u64 {
+    inspect(emulator, "calls").await["calls"][action]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// The emulator's view of one instance.
+pub async fn emulated_instance(emulator: &RunningEmulator, id: &str) -> Value {
+    let instances = inspect(emulator, "instances").await;
+    instances["instances"]
+        .as_array()
+        .expect("instances is a list")
+        .iter()
+        .find(|instance| instance["id"] == id)
+        .cloned()
+        .expect("the instance is emulated")
+}
+
+/// Adds a fault rule.
+pub async fn add_fault(emulator: &RunningEmulator, rule: Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/_emulator/faults", emulator.url()))
+        .json(&rule)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert!(response.status().is_success(), "fault rule {rule} refused");
+}
