@@ -262,3 +262,17 @@ fn lock_error_names_the_holder_and_how_to_proceed() {
         insta::assert_snapshot!(stderr(&output));
     });
 }
+
+#[test]
+fn plan_for_an_unknown_target_fails_with_a_hint_and_reads_nothing() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
+    let output = workspace.plan(&["--target", "i-typo"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "error: --target `i-typo` is not an instance the document declares or the state records\n\
+         hint: check the id; `passform state list` shows the recorded instances\n"
+    );
+    assert_eq!(stdout(&output), "");
+    assert_eq!(workspace.calls(), json!({}));
+}
