@@ -131,55 +131,62 @@ fn saved_plan_is_shown_as_it_was_made_and_holds_no_secret() {
     assert!(!stdout(&planned).contains(password.trim()));
 }
 
-/// Checks a saved plan the way `passform apply PLANFILE` does, against the live fleet as the
-/// emulator holds it (every instance Running, created and started at the fixed times).
-fn check_saved_plan(workspace: &Workspace, name: &str) -> Result<(), String> {
-    use passform::plan::{LiveView, saved};
-    let saved_plan = saved::load(&workspace.path(name)).unwrap();
-    let loaded = passform::document::load(
-        &workspace.path("passwords.toml.age"),
-        &[workspace.path("identity.txt")],
-    )
-    .unwrap();
-    let state = passform::state::load(&workspace.path("passform.state.json")).unwrap();
-    let instances = workspace
-        .instances
-        .iter()
-        .map(|instance| (instance.id.clone(), live_instance(&instance.id)))
-        .collect();
-    let suspect = Default::default();
-    let live = LiveView {
-        instances: &instances,
-        suspect_regions: &suspect,
-    };
-    saved::check(&saved_plan, &state, &loaded.digest, live).map_err(|error| error.to_string())
+/// `passform apply PLANFILE`, to completion.
+fn apply_saved(workspace: &Workspace, name: &str) -> std::process::Output {
+    workspace
+        .passform()
+        .args(["apply", name])
+        .output()
+        .expect("run passform apply")
+}
+
+/// Asserts that apply refused the saved plan for `reason` and changed nothing.
+fn assert_refused(workspace: &Workspace, output: &std::process::Output, reason: &str) {
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(output));
+    let text = stderr(output);
+    assert!(
+        text.starts_with(&format!("error: the saved plan is out of date: {reason}\n")),
+        "{text}"
+    );
+    assert!(text.contains("hint: make a new plan with `passform plan --out FILE`"));
+    let calls = workspace.calls();
+    assert_eq!(calls.get("ModifyInstanceAttribute"), None, "{calls}");
+    assert_eq!(calls.get("RebootInstance"), None, "{calls}");
+}
+
+#[test]
+fn saved_plan_is_applied_when_nothing_changed_since() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
+    assert!(workspace.plan(&["--out", "reviewed.plan"]).status.success());
+    let applied = apply_saved(&workspace, "reviewed.plan");
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let again = workspace.plan(&["--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 }
 
 #[test]
 fn saved_plan_is_refused_after_the_state_changes() {
     let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
     assert!(workspace.plan(&["--out", "reviewed.plan"]).status.success());
-    assert_eq!(check_saved_plan(&workspace, "reviewed.plan"), Ok(()));
-
     workspace.record_everything_applied();
-    assert_eq!(
-        check_saved_plan(&workspace, "reviewed.plan"),
-        Err(
-            "the saved plan is out of date: the state was written since (there was none then)"
-                .to_owned()
-        )
+    let state_before = std::fs::read_to_string(workspace.path("passform.state.json")).unwrap();
+    let refused = apply_saved(&workspace, "reviewed.plan");
+    assert_refused(
+        &workspace,
+        &refused,
+        "the state was written since (there was none then)",
     );
+    let state_after = std::fs::read_to_string(workspace.path("passform.state.json")).unwrap();
+    assert_eq!(state_after, state_before);
 
     assert!(workspace.plan(&["--out", "second.plan"]).status.success());
-    assert_eq!(check_saved_plan(&workspace, "second.plan"), Ok(()));
     let mut state = passform::state::load(&workspace.path("passform.state.json")).unwrap();
     passform::state::save(&workspace.path("passform.state.json"), &mut state).unwrap();
-    assert_eq!(
-        check_saved_plan(&workspace, "second.plan"),
-        Err(
-            "the saved plan is out of date: the state changed since (serial 1 then, 2 now)"
-                .to_owned()
-        )
+    let refused = apply_saved(&workspace, "second.plan");
+    assert_refused(
+        &workspace,
+        &refused,
+        "the state changed since (serial 1 then, 2 now)",
     );
 }
 
@@ -189,24 +196,21 @@ fn saved_plan_is_refused_after_the_document_changes() {
     assert!(workspace.plan(&["--out", "reviewed.plan"]).status.success());
     workspace.instances[0].generation = 2;
     workspace.write_document();
-    assert_eq!(
-        check_saved_plan(&workspace, "reviewed.plan"),
-        Err("the saved plan is out of date: the document changed since".to_owned())
-    );
+    let refused = apply_saved(&workspace, "reviewed.plan");
+    assert_refused(&workspace, &refused, "the document changed since");
 }
 
-fn live_instance(id: &str) -> passform::ecs::LiveInstance {
-    passform::ecs::LiveInstance {
-        id: id.to_owned(),
-        region: "cn-hangzhou".to_owned(),
-        name: format!("name-{}", &id[2..]),
-        status: passform::ecs::model::InstanceStatus::Running,
-        os_type: passform::ecs::model::OsType::Linux,
-        creation_time: "2026-01-01T00:00Z".to_owned(),
-        start_time: Some("2026-02-01T00:00Z".to_owned()),
-        key_pair_name: None,
-        locked_for_security: false,
-    }
+#[test]
+fn saved_plan_is_refused_after_an_instance_changes_status() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
+    assert!(workspace.plan(&["--out", "reviewed.plan"]).status.success());
+    workspace.change_instance("i-web1", json!({"status": "Stopped"}));
+    let refused = apply_saved(&workspace, "reviewed.plan");
+    assert_refused(
+        &workspace,
+        &refused,
+        "instance i-web1 changed since: status was Running, now Stopped",
+    );
 }
 
 #[test]
@@ -257,4 +261,18 @@ fn lock_error_names_the_holder_and_how_to_proceed() {
     ]}, {
         insta::assert_snapshot!(stderr(&output));
     });
+}
+
+#[test]
+fn plan_for_an_unknown_target_fails_with_a_hint_and_reads_nothing() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
+    let output = workspace.plan(&["--target", "i-typo"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "error: --target `i-typo` is not an instance the document declares or the state records\n\
+         hint: check the id; `passform state list` shows the recorded instances\n"
+    );
+    assert_eq!(stdout(&output), "");
+    assert_eq!(workspace.calls(), json!({}));
 }

@@ -222,3 +222,30 @@ fn force_unlock_breaks_a_lock_held_from_another_host_after_naming_it() {
     let output = workspace.passform(&["state", "list"]);
     assert!(output.status.success());
 }
+
+#[test]
+fn show_without_a_state_says_there_is_none_yet() {
+    let workspace = Workspace::new();
+    let output = workspace.passform(&["show"]);
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), "");
+    assert!(stderr(&output).contains("There is no state at `passform.state.json` yet"));
+    assert!(!workspace.state_path().exists());
+}
+
+#[test]
+fn state_from_a_newer_passform_is_refused_and_left_untouched() {
+    let workspace = Workspace::new();
+    let newer = "{\"version\": 9, \"lineage\": \"x\", \"serial\": 3, \"instances\": {}}\n";
+    std::fs::write(workspace.state_path(), newer).unwrap();
+    let output = workspace.passform(&["state", "rm", "i-a"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "error: the state file `passform.state.json` has format version 9; this passform \
+         reads version 1\n\
+         hint: upgrade passform: a newer version wrote this state, and passform will not \
+         overwrite it\n"
+    );
+    assert_eq!(read(&workspace.state_path()), newer);
+}

@@ -27,6 +27,8 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error
     let state = state::load(&settings.state_path)?;
     let desired = Desired::from_document(&loaded.document);
 
+    // The calls are spaced by the shared request budget, so at the default of 20 per second a
+    // fleet of 10,000 instances (100 calls) takes about 5 seconds to read.
     let client = Client::from_settings(settings, args.api.max_rps).await?;
     let fleet = client.read_fleet(&wanted(&desired, &args.targets)).await?;
     let live = LiveView {

@@ -26,6 +26,13 @@ pub fn run(settings: &Settings, args: &ShowArgs) -> Result<ExitCode, Error> {
         }
         None => {
             let state = state::load(&settings.state_path)?;
+            if state.serial == 0 && args.format != PlanFormat::Json {
+                eprintln!(
+                    "There is no state at `{}` yet: passform has applied nothing here.",
+                    settings.state_path.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             match args.format {
                 PlanFormat::Json => {
                     let mut text =

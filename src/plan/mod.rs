@@ -215,3 +215,30 @@ impl Hint for PlanError {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plan_error_tells_the_user_what_to_do() {
+        let lowered = PlanError::GenerationLowered {
+            instance: "i-1".to_owned(),
+            declared: 1,
+            applied: 3,
+        };
+        assert_eq!(
+            lowered.hint().unwrap(),
+            "a generation may only go up: set it to 3 to keep the current password, or higher \
+             to rotate it"
+        );
+        let target = PlanError::UnknownTarget {
+            id: "i-9".to_owned(),
+        };
+        assert_eq!(
+            target.to_string(),
+            "--target `i-9` is not an instance the document declares or the state records"
+        );
+        assert!(target.hint().unwrap().contains("passform state list"));
+    }
+}

@@ -320,6 +320,15 @@ mod tests {
     }
 
     #[test]
+    fn lock_in_a_missing_directory_is_an_error_with_a_hint() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("missing").join(".passform.lock");
+        let error = StateLock::acquire(&path, Duration::ZERO, "plan").unwrap_err();
+        assert!(matches!(error, LockError::Open { .. }));
+        assert!(error.hint().unwrap().contains("exists and is writable"));
+    }
+
+    #[test]
     fn dropping_the_lock_frees_it_and_clears_the_holder() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join(".passform.lock");

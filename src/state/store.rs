@@ -266,7 +266,13 @@ mod tests {
         // A directory where the file should be cannot be read as text.
         let path = directory.path().join("passform.state.json");
         fs::create_dir(&path).unwrap();
-        assert!(matches!(load(&path), Err(StateError::Read { .. })));
+        let error = load(&path).unwrap_err();
+        assert!(matches!(error, StateError::Read { .. }));
+        assert!(
+            crate::report::Hint::hint(&error)
+                .unwrap()
+                .contains("readable")
+        );
     }
 
     #[test]
@@ -277,9 +283,12 @@ mod tests {
             .join("missing-directory")
             .join("state.json");
         let mut state = State::new();
-        assert!(matches!(
-            save(&path, &mut state),
-            Err(StateError::Write { .. })
-        ));
+        let error = save(&path, &mut state).unwrap_err();
+        assert!(matches!(error, StateError::Write { .. }));
+        assert!(
+            crate::report::Hint::hint(&error)
+                .unwrap()
+                .contains("writable")
+        );
     }
 }

@@ -164,6 +164,16 @@ impl Workspace {
         passform::state::save(&self.path("passform.state.json"), &mut state).expect("save");
     }
 
+    /// Changes an instance out of band, as the emulator's inspection endpoint allows.
+    pub fn change_instance(&self, id: &str, fields: Value) {
+        http(
+            &self.url,
+            "POST",
+            &format!("/_emulator/instances/{id}"),
+            &fields.to_string(),
+        );
+    }
+
     /// How many times each API operation was called, by name.
     pub fn calls(&self) -> Value {
         http(&self.url, "GET", "/_emulator/calls", "")["calls"].clone()
