@@ -119,6 +119,17 @@ fn throttling_server_errors_and_dropped_answers_all_converge() {
     );
     assert_eq!(calls["RebootInstances"], 2, "{calls}");
     assert_eq!(calls["StartInstances"], 2, "{calls}");
+    let history = workspace.history();
+    for instance in &workspace.instances {
+        let restarts = history.iter().filter(|event| {
+            event["instance"] == instance.id.as_str()
+                && matches!(
+                    event["action"].as_str(),
+                    Some("RebootInstances" | "StartInstances")
+                )
+        });
+        assert_eq!(restarts.count(), 1, "{} was restarted once", instance.id);
+    }
 }
 
 #[test]
