@@ -140,12 +140,24 @@ impl Api {
         parameters: &[(&str, &str)],
         secret: &str,
     ) -> (u16, Value) {
+        self.call_v3_with_token(action, parameters, secret, None)
+            .await
+    }
+
+    /// A POST signed with V3, with an STS token in `x-acs-security-token` when given.
+    async fn call_v3_with_token(
+        &self,
+        action: &str,
+        parameters: &[(&str, &str)],
+        secret: &str,
+        security_token: Option<&str>,
+    ) -> (u16, Value) {
         let query: Vec<(String, String)> = parameters
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
         let host = self.emulator.address().to_string();
-        let headers: Vec<(String, String)> = vec![
+        let mut headers: Vec<(String, String)> = vec![
             ("host".to_owned(), host),
             ("x-acs-action".to_owned(), action.to_owned()),
             ("x-acs-content-sha256".to_owned(), sha256_hex(b"")),
@@ -156,6 +168,9 @@ impl Api {
             ("x-acs-signature-nonce".to_owned(), nonce()),
             ("x-acs-version".to_owned(), "2014-05-26".to_owned()),
         ];
+        if let Some(token) = security_token {
+            headers.push(("x-acs-security-token".to_owned(), token.to_owned()));
+        }
         let signed: Vec<String> = headers.iter().map(|(name, _)| name.clone()).collect();
         let canonical = v3_canonical_request(&V3Request {
             method: "POST",
@@ -1178,4 +1193,30 @@ async fn recreated_instance_has_a_new_creation_time_and_no_password() {
         body["Instances"]["Instance"][0]["CreationTime"],
         after["creation_time"]
     );
+}
+
+#[tokio::test]
+async fn sts_credentials_need_their_security_token_under_v3() {
+    let fleet = format!(
+        "{FLEET}[credentials]\naccess_key_id = \"testid\"\naccess_key_secret = \"testsecret\"\n\
+         security_token = \"sts-token\"\n"
+    );
+    let api = Api::start(&fleet).await;
+    let parameters = [("RegionId", "cn-hangzhou")];
+    let (status, body) = api
+        .call_v3_with_token("DescribeInstances", &parameters, "testsecret", None)
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidSecurityToken.MismatchWithAccessKey"))
+    );
+    let (status, body) = api
+        .call_v3_with_token(
+            "DescribeInstances",
+            &parameters,
+            "testsecret",
+            Some("sts-token"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
 }

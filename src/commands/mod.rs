@@ -5,10 +5,6 @@
 //! sets up logging and the async runtime, and maps outcomes to exit codes: 0 success, 1 error,
 //! 2 for `plan --detailed-exitcode` with changes.
 
-mod force_unlock;
-mod show;
-mod state;
-
 use std::io::Write as _;
 use std::process::ExitCode;
 
@@ -21,10 +17,14 @@ use crate::settings::Settings;
 pub mod apply;
 pub mod edit;
 pub mod emulator;
+pub mod force_unlock;
 pub mod init;
 pub mod password;
+pub mod plan;
 pub mod rotate;
+pub mod show;
 pub mod show_document;
+pub mod state;
 pub mod validate;
 
 /// Runs the command line and returns the process exit code.
@@ -56,8 +56,8 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode, Error> {
         Command::Show(args) => show::run(settings, &args),
         Command::State(command) => state::run(settings, &command),
         Command::ForceUnlock => force_unlock::run(settings),
+        Command::Plan(args) => plan::run(settings, &args).await,
         Command::Apply(args) => apply::run(settings, &args).await,
-        Command::Plan(_) => Err(Error::NotAvailable),
         Command::Emulator(args) => Ok(emulator::run(&args).await?),
     }
 }
@@ -105,9 +105,6 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
-    /// The command is not part of this build yet.
-    #[error("this command is not available in this build")]
-    NotAvailable,
     /// The desired document.
     #[error(transparent)]
     Document(#[from] crate::document::DocumentError),
@@ -143,7 +140,7 @@ pub enum Error {
 impl Hint for Error {
     fn hint(&self) -> Option<String> {
         match self {
-            Self::Runtime(_) | Self::NotAvailable | Self::Output(_) => None,
+            Self::Runtime(_) | Self::Output(_) => None,
             Self::Document(error) => error.hint(),
             Self::Edit(error) => error.hint(),
             Self::State(error) => error.hint(),

@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use crate::cli::{PlanFormat, ShowArgs};
-use crate::plan::{render, saved};
+use crate::plan::saved;
 use crate::settings::Settings;
 use crate::state::{self, State};
 
-use super::{Error, print_data, stdout_wants_colour};
+use super::{Error, print_data};
 
 /// Runs `passform show`.
 pub fn run(settings: &Settings, args: &ShowArgs) -> Result<ExitCode, Error> {
@@ -22,11 +22,7 @@ pub fn run(settings: &Settings, args: &ShowArgs) -> Result<ExitCode, Error> {
                 "Saved plan made by passform {} against state serial {} (lineage {}).",
                 saved.passform_version, saved.serial, saved.lineage
             );
-            match args.format {
-                PlanFormat::Text => render::text(&saved.plan, stdout_wants_colour()),
-                PlanFormat::Json => render::json(&saved.plan),
-                PlanFormat::Markdown => render::markdown(&saved.plan),
-            }
+            super::plan::render_plan(&saved.plan, args.format)
         }
         None => {
             let state = state::load(&settings.state_path)?;

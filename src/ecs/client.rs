@@ -272,7 +272,7 @@ impl Client {
         for _ in 0..MAX_PAGES {
             let request = Request::describe_instances(region, ids, &page, page_size);
             let response: DescribeInstancesResponse = self.call(&request, Repeat::Always).await?;
-            let count = response.instances.instance.len();
+            let next = next_page(&page, page_size, &response);
             for wire in response.instances.instance {
                 let live = wire
                     .into_live(region)
@@ -282,14 +282,6 @@ impl Client {
                     })?;
                 instances.push(live);
             }
-            let next = match (response.next_token.filter(|token| !token.is_empty()), &page) {
-                (Some(token), _) => Some(Page::Token(token)),
-                (None, Page::Number(number)) => response
-                    .total_count
-                    .filter(|total| count > 0 && u64::from(*number * page_size) < *total)
-                    .map(|_| Page::Number(number + 1)),
-                (None, Page::Token(_)) => None,
-            };
             match next {
                 Some(next) => page = next,
                 None => break,
@@ -313,17 +305,12 @@ impl Client {
                     self.call(&request, Repeat::Always).await?;
                 let count = response.instance_statuses.instance_status.len();
                 for wire in response.instance_statuses.instance_status {
-                    let status = wire.status.parse::<InstanceStatus>().map_err(|_| {
-                        EcsError::UnknownValue {
+                    let (id, status) =
+                        wire.into_pair().map_err(|source| EcsError::UnknownValue {
                             region: region.to_owned(),
-                            source: wire::UnknownValue {
-                                instance: wire.instance_id.clone(),
-                                field: "Status",
-                                value: wire.status.clone(),
-                            },
-                        }
-                    })?;
-                    statuses.insert(wire.instance_id, status);
+                            source,
+                        })?;
+                    statuses.insert(id, status);
                 }
                 let seen = u64::from(page_number * wire::MAX_STATUS_PAGE_SIZE);
                 let more = response.total_count.is_some_and(|total| seen < total);
@@ -701,6 +688,24 @@ fn add_region(view: &mut FleetView, region: &str, ids: &[String], found: Vec<Liv
     );
 }
 
+/// The page after `page`: the one the answer's `NextToken` names, else the next number while
+/// `TotalCount` says more remain; `None` after the last page or an empty one.
+fn next_page(page: &Page, page_size: u32, response: &DescribeInstancesResponse) -> Option<Page> {
+    if let Some(token) = response
+        .next_token
+        .as_ref()
+        .filter(|token| !token.is_empty())
+    {
+        return Some(Page::Token(token.clone()));
+    }
+    let Page::Number(number) = page else {
+        return None;
+    };
+    let seen = u64::from(*number) * u64::from(page_size);
+    let more = response.total_count.is_some_and(|total| seen < total);
+    (more && !response.instances.instance.is_empty()).then(|| Page::Number(number + 1))
+}
+
 fn is_status_refusal(result: &BatchResult) -> bool {
     result.code == "IncorrectInstanceStatus"
 }
@@ -794,6 +799,66 @@ mod tests {
         assert_eq!(
             view.suspect_regions,
             BTreeSet::from(["cn-beijing".to_owned()])
+        );
+    }
+
+    fn page_answer(
+        count: usize,
+        total: Option<u64>,
+        token: Option<&str>,
+    ) -> DescribeInstancesResponse {
+        let instances: Vec<String> = (0..count)
+            .map(|index| {
+                format!(r#"{{"InstanceId": "i-{index}", "Status": "Running", "OSType": "linux"}}"#)
+            })
+            .collect();
+        let body = format!(
+            r#"{{"Instances": {{"Instance": [{}]}}, "TotalCount": {}, "NextToken": {}}}"#,
+            instances.join(","),
+            total.map_or("null".to_owned(), |total| total.to_string()),
+            token.map_or("null".to_owned(), |token| format!("\"{token}\""))
+        );
+        serde_json::from_str(&body).unwrap()
+    }
+
+    #[test]
+    fn a_next_token_leads_to_the_next_page() {
+        let answer = page_answer(10, Some(35), Some("t-1"));
+        assert_eq!(
+            next_page(&Page::Number(1), 10, &answer),
+            Some(Page::Token("t-1".to_owned()))
+        );
+        assert_eq!(
+            next_page(
+                &Page::Token("t-1".to_owned()),
+                10,
+                &page_answer(10, None, Some("t-2"))
+            ),
+            Some(Page::Token("t-2".to_owned()))
+        );
+    }
+
+    #[test]
+    fn without_a_token_the_total_count_decides_whether_pages_remain() {
+        assert_eq!(
+            next_page(&Page::Number(1), 10, &page_answer(10, Some(35), None)),
+            Some(Page::Number(2))
+        );
+        assert_eq!(
+            next_page(&Page::Number(4), 10, &page_answer(5, Some(35), None)),
+            None
+        );
+        assert_eq!(
+            next_page(&Page::Number(1), 10, &page_answer(0, Some(35), Some(""))),
+            None
+        );
+        assert_eq!(
+            next_page(
+                &Page::Token("t".to_owned()),
+                10,
+                &page_answer(10, Some(35), Some(""))
+            ),
+            None
         );
     }
 

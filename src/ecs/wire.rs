@@ -299,6 +299,20 @@ pub struct WireStatus {
     pub status: String,
 }
 
+impl WireStatus {
+    /// The id and its status.
+    pub fn into_pair(self) -> Result<(String, InstanceStatus), UnknownValue> {
+        match self.status.parse::<InstanceStatus>() {
+            Ok(status) => Ok((self.instance_id, status)),
+            Err(_) => Err(UnknownValue {
+                instance: self.instance_id,
+                field: "Status",
+                value: self.status,
+            }),
+        }
+    }
+}
+
 /// The answer of RebootInstances and StartInstances.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -110,58 +110,83 @@ impl Faults {
     }
 
     /// Decides what happens to one call of `action`, using up counts and rate as it goes:
-    /// throttling first, then an injected error, then a drop; latency applies to all.
+    /// throttling first, then an injected error, then a drop, whatever order the rules were
+    /// posted in; latency applies to all.
     pub fn decide(&mut self, action: &str) -> Decision {
         let now = Instant::now();
         let mut decision = Decision::default();
-        for rule in &mut self.rules {
-            if rule.action != "*" && rule.action != action {
-                continue;
-            }
+        let mut throttled = false;
+        for rule in self.rules.iter_mut().filter(|rule| rule.applies_to(action)) {
             match &mut rule.effect {
                 Effect::Latency(delay) => decision.latency += *delay,
                 Effect::RateLimit {
                     per_second,
                     window,
                     used,
-                } if decision.error.is_none() => {
-                    if now.duration_since(*window) >= Duration::from_secs(1) {
-                        *window = now;
-                        *used = 0;
-                    }
-                    if *used >= *per_second {
-                        decision.error = Some(ApiError::throttling());
-                    } else {
-                        *used += 1;
-                    }
-                }
-                Effect::Error { code, remaining } if decision.error.is_none() && *remaining > 0 => {
-                    *remaining -= 1;
-                    decision.error = Some(ApiError::injected(code));
-                }
-                _ => {}
+                } => throttled |= !admit_within_rate(*per_second, window, used, now),
+                Effect::Error { .. } | Effect::DropAfterCommit { .. } => {}
             }
         }
-        if decision.error.is_none() {
-            for rule in &mut self.rules {
-                if let Effect::DropAfterCommit { remaining } = &mut rule.effect
-                    && (rule.action == "*" || rule.action == action)
-                    && *remaining > 0
-                {
-                    *remaining -= 1;
-                    decision.drop_after_commit = true;
-                    break;
-                }
-            }
+        if throttled {
+            decision.error = Some(ApiError::throttling());
+        } else if let Some(code) = self.take(action, |effect| match effect {
+            Effect::Error { code, .. } => Some(code.clone()),
+            _ => None,
+        }) {
+            decision.error = Some(ApiError::injected(&code));
+        } else {
+            decision.drop_after_commit = self
+                .take(action, |effect| {
+                    matches!(effect, Effect::DropAfterCommit { .. }).then_some(())
+                })
+                .is_some();
         }
-        self.rules.retain(|rule| {
-            !matches!(
-                rule.effect,
-                Effect::Error { remaining: 0, .. } | Effect::DropAfterCommit { remaining: 0 }
-            )
-        });
+        self.rules.retain(|rule| !rule.is_used_up());
         decision
     }
+
+    /// Uses up one count of the first counted rule for `action` that `select` picks.
+    fn take<T>(&mut self, action: &str, select: impl Fn(&Effect) -> Option<T>) -> Option<T> {
+        for rule in self.rules.iter_mut().filter(|rule| rule.applies_to(action)) {
+            let Some(picked) = select(&rule.effect) else {
+                continue;
+            };
+            if let Effect::Error { remaining, .. } | Effect::DropAfterCommit { remaining } =
+                &mut rule.effect
+                && *remaining > 0
+            {
+                *remaining -= 1;
+                return Some(picked);
+            }
+        }
+        None
+    }
+}
+
+impl Rule {
+    fn applies_to(&self, action: &str) -> bool {
+        self.action == "*" || self.action == action
+    }
+
+    fn is_used_up(&self) -> bool {
+        matches!(
+            self.effect,
+            Effect::Error { remaining: 0, .. } | Effect::DropAfterCommit { remaining: 0 }
+        )
+    }
+}
+
+/// Counts a call in the current one-second window; returns false when the window is full.
+fn admit_within_rate(per_second: u64, window: &mut Instant, used: &mut u64, now: Instant) -> bool {
+    if now.duration_since(*window) >= Duration::from_secs(1) {
+        *window = now;
+        *used = 0;
+    }
+    if *used >= per_second {
+        return false;
+    }
+    *used += 1;
+    true
 }
 
 #[cfg(test)]
@@ -220,6 +245,37 @@ mod tests {
         assert!(!faults.decide("ModifyInstanceAttribute").drop_after_commit);
         faults.post(rule(r#"{"clear": true}"#)).unwrap();
         assert_eq!(faults.decide("DescribeInstances").latency, Duration::ZERO);
+    }
+
+    #[test]
+    fn throttling_comes_before_an_injected_error_whatever_the_posting_order() {
+        let mut faults = Faults::default();
+        faults
+            .post(rule(
+                r#"{"action": "*", "error": "InternalError", "count": 1}"#,
+            ))
+            .unwrap();
+        faults
+            .post(rule(r#"{"action": "*", "rate_limit_per_second": 0}"#))
+            .unwrap();
+        let decision = faults.decide("DescribeInstances");
+        assert_eq!(decision.error.unwrap().code, "Throttling");
+        faults.post(rule(r#"{"clear": true}"#)).unwrap();
+        faults
+            .post(rule(
+                r#"{"action": "*", "error": "InternalError", "count": 1}"#,
+            ))
+            .unwrap();
+        faults
+            .post(rule(r#"{"action": "*", "drop_after_commit": true}"#))
+            .unwrap();
+        let decision = faults.decide("DescribeInstances");
+        assert_eq!(decision.error.unwrap().code, "InternalError");
+        assert!(
+            !decision.drop_after_commit,
+            "an injected error changes nothing"
+        );
+        assert!(faults.decide("DescribeInstances").drop_after_commit);
     }
 
     #[test]

@@ -134,7 +134,7 @@ struct RawInstance {
 impl Fleet {
     /// Parses and checks a fleet file's text.
     pub fn parse(text: &str) -> Result<Fleet, EmulatorError> {
-        let raw: RawFleet = toml::from_str(text).map_err(EmulatorError::FleetSyntax)?;
+        let raw = parse_raw(text)?;
         let time_scale = raw.time_scale.unwrap_or(1.0);
         if !(time_scale.is_finite() && time_scale > 0.0) {
             return Err(invalid("`time_scale` must be a number above 0"));
@@ -158,6 +158,20 @@ impl Fleet {
             timing,
             instances,
         })
+    }
+}
+
+/// Reads the file into a plain TOML table, then converts the table in memory: for a fleet of
+/// 100,000 instances that is markedly faster than deserializing straight from the text, which
+/// keeps track of every value's position. A file the fast path refuses is read again from the
+/// text, so that the error names its line.
+fn parse_raw(text: &str) -> Result<RawFleet, EmulatorError> {
+    let fast = toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|table| toml::Value::Table(table).try_into::<RawFleet>().ok());
+    match fast {
+        Some(raw) => Ok(raw),
+        None => toml::from_str(text).map_err(EmulatorError::FleetSyntax),
     }
 }
 
@@ -343,6 +357,24 @@ os_type = "windows"
         assert!(error.to_string().contains("status `Up`"), "{error}");
         let error = Fleet::parse("time_scale = 0").unwrap_err();
         assert!(error.to_string().contains("time_scale"), "{error}");
+    }
+
+    #[test]
+    fn fleet_syntax_errors_name_the_line() {
+        let text = "time_scale = 0.01\n[[instance]]\nid = \"i-a\"\nregion = \"r\"\ncolour = 1\n";
+        let error = Fleet::parse(text).unwrap_err();
+        let EmulatorError::FleetSyntax(source) = error else {
+            panic!("expected a syntax error, got {error:?}");
+        };
+        assert!(source.to_string().contains("line 5"), "{source}");
+        assert!(source.to_string().contains("colour"), "{source}");
+    }
+
+    #[test]
+    fn whole_seconds_and_fractions_are_both_accepted() {
+        let fleet = Fleet::parse("time_scale = 1\n[timing]\nstart = 1.5\nstop = 2\n").unwrap();
+        assert_eq!(fleet.time_scale, 1.0);
+        assert_eq!((fleet.timing.start, fleet.timing.stop), (1.5, 2.0));
     }
 
     #[test]

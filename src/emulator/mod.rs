@@ -127,7 +127,7 @@ impl RunningEmulator {
         self.address
     }
 
-    /// Serves until the task ends, which it does only when aborted.
+    /// Serves until the process ends.
     pub async fn serve_forever(mut self) {
         let _ = (&mut self.task).await;
     }

@@ -24,6 +24,8 @@ pub struct ApiRequest {
     pub headers: Vec<(String, String)>,
     /// The raw body, which signature V3 hashes.
     pub body: Vec<u8>,
+    /// Query and form parameters together, the form's winning on a clash.
+    parameters: Parameters,
 }
 
 impl ApiRequest {
@@ -46,6 +48,10 @@ impl ApiRequest {
         } else {
             Vec::new()
         };
+        let mut values = BTreeMap::new();
+        for (name, value) in query.iter().chain(form.iter()) {
+            values.insert(name.clone(), value.clone());
+        }
         Ok(ApiRequest {
             method: method.to_ascii_uppercase(),
             path: path.to_owned(),
@@ -53,6 +59,7 @@ impl ApiRequest {
             form,
             headers,
             body,
+            parameters: Parameters { values },
         })
     }
 
@@ -65,12 +72,8 @@ impl ApiRequest {
     }
 
     /// Query and form parameters together, the form's winning on a clash.
-    pub fn parameters(&self) -> Parameters {
-        let mut values = BTreeMap::new();
-        for (name, value) in self.query.iter().chain(self.form.iter()) {
-            values.insert(name.clone(), value.clone());
-        }
-        Parameters { values }
+    pub fn parameters(&self) -> &Parameters {
+        &self.parameters
     }
 
     /// The operation: the `x-acs-action` header (signature V3) or the `Action` parameter.

@@ -80,7 +80,10 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
+                // Running out of file descriptors fails every accept until connections close;
+                // a pause keeps the loop from spinning meanwhile.
                 tracing::warn!(%error, "could not accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };
@@ -189,7 +192,7 @@ async fn serve_call(shared: &Shared, request: Result<ApiRequest, ApiError>) -> O
     let outcome = {
         let mut world = shared.lock_world();
         let now_ms = world.now_ms();
-        operations::call(&mut world, &action, &parameters, now_ms)
+        operations::call(&mut world, &action, parameters, now_ms)
     };
     tracing::debug!(%action, ok = outcome.is_ok(), "served an API call");
     if decision.drop_after_commit {

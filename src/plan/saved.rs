@@ -172,17 +172,8 @@ pub fn check(
             saved.passform_version
         ));
     }
-    if saved.lineage != state.lineage {
-        return stale(format!(
-            "it was made for another state (lineage {}, the state's is {})",
-            saved.lineage, state.lineage
-        ));
-    }
-    if saved.serial != state.serial {
-        return stale(format!(
-            "the state changed since (serial {} then, {} now)",
-            saved.serial, state.serial
-        ));
+    if let Some(reason) = state_difference(saved, state) {
+        return stale(reason);
     }
     if saved.document_digest != document_digest {
         return stale("the document changed since".to_owned());
@@ -200,6 +191,31 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+/// How the state moved since the plan was saved, if it did.
+fn state_difference(saved: &SavedPlan, state: &State) -> Option<String> {
+    // A state never written gets a new lineage on every load, so two unwritten states are the
+    // same empty state whatever their lineages say.
+    let unwritten_then = saved.serial == 0;
+    if unwritten_then && state.serial == 0 {
+        return None;
+    }
+    if unwritten_then {
+        return Some("the state was written since (there was none then)".to_owned());
+    }
+    if saved.lineage != state.lineage {
+        return Some(format!(
+            "it was made for another state (lineage {}, the state's is {})",
+            saved.lineage, state.lineage
+        ));
+    }
+    (saved.serial != state.serial).then(|| {
+        format!(
+            "the state changed since (serial {} then, {} now)",
+            saved.serial, state.serial
+        )
+    })
 }
 
 /// Writes a saved plan atomically, as pretty JSON.

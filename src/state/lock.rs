@@ -209,6 +209,17 @@ fn host_name() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// `, waited 2.5s` for an error message, or nothing when the command did not wait.
+fn waited_words(waited: Duration) -> String {
+    if waited.is_zero() {
+        String::new()
+    } else if waited < Duration::from_secs(1) {
+        format!(", waited {}ms", waited.as_millis())
+    } else {
+        format!(", waited {}s", waited.as_secs_f64())
+    }
+}
+
 /// What can go wrong taking or breaking the lock.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -232,10 +243,10 @@ pub enum LockError {
     },
     /// Another command holds the lock.
     #[error(
-        "the state is locked by {} (lock file `{}`, waited {:?})",
+        "the state is locked by {} (lock file `{}`{})",
         holder.as_ref().map_or_else(|| "another passform command".to_owned(), ToString::to_string),
         path.display(),
-        waited
+        waited_words(*waited)
     )]
     Held {
         /// The lock file.

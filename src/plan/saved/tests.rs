@@ -100,14 +100,20 @@ fn written_state_refuses_the_saved_plan() {
     let saved = fixture.saved();
     fixture.state.serial += 1;
     let reason = stale_reason(fixture.check(&saved, "digest-1"));
-    assert_eq!(reason, "the state changed since (serial 0 then, 1 now)");
+    assert_eq!(reason, "the state was written since (there was none then)");
+    let saved = fixture.saved();
+    fixture.state.serial += 1;
+    let reason = stale_reason(fixture.check(&saved, "digest-1"));
+    assert_eq!(reason, "the state changed since (serial 1 then, 2 now)");
 }
 
 #[test]
 fn another_state_refuses_the_saved_plan() {
     let mut fixture = Fixture::new();
+    fixture.state.serial = 3;
     let saved = fixture.saved();
     fixture.state = State::new();
+    fixture.state.serial = 3;
     let reason = stale_reason(fixture.check(&saved, "digest-1"));
     assert!(
         reason.starts_with("it was made for another state"),

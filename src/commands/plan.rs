@@ -1,0 +1,102 @@
+//! `passform plan`: show what apply would change, and why, without changing anything.
+//!
+//! It holds the state lock while it reads, so the state it plans against is not half-way
+//! through another command's apply. It reads only the declared instances (one DescribeInstances
+//! per region per 100 ids) and calls nothing else. The plan goes to stdout; warnings, and where
+//! a saved plan went, go to stderr.
+
+use std::process::ExitCode;
+
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::document::{self, LoadedDocument};
+use crate::ecs::Client;
+use crate::plan::saved::{self, SavedPlan};
+use crate::plan::{self, Desired, LiveView, Plan, render};
+use crate::settings::Settings;
+use crate::state::{self, lock::StateLock};
+
+use super::{Error, print_data, stdout_wants_colour};
+
+/// The exit code of `plan --detailed-exitcode` when there are changes.
+const CHANGES_PRESENT: u8 = 2;
+
+/// Runs `passform plan`.
+pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error> {
+    let _lock = StateLock::acquire(&settings.lock_path, args.api.lock_timeout, "plan")?;
+    let loaded = document::load(&settings.document_path, &settings.identities)?;
+    let state = state::load(&settings.state_path)?;
+    let desired = Desired::from_document(&loaded.document);
+
+    let client = Client::from_settings(settings, args.api.max_rps).await?;
+    let fleet = client.read_fleet(&wanted(&desired, &args.targets)).await?;
+    let live = LiveView {
+        instances: &fleet.instances,
+        suspect_regions: &fleet.suspect_regions,
+    };
+    let plan = plan::compute(&desired, &state, live, &args.targets)?;
+
+    warn_about(&plan, live);
+    if let Some(path) = &args.out {
+        save(path, &plan, &state, &loaded, live)?;
+    }
+    print_data(&render_plan(&plan, args.format))?;
+    Ok(exit_code(&plan, args.detailed_exitcode))
+}
+
+/// The `(region, id)` of every declared instance the plan covers.
+fn wanted(desired: &[Desired], targets: &[String]) -> Vec<(String, String)> {
+    desired
+        .iter()
+        .filter(|instance| targets.is_empty() || targets.contains(&instance.id))
+        .map(|instance| (instance.region.clone(), instance.id.clone()))
+        .collect()
+}
+
+fn warn_about(plan: &Plan, live: LiveView<'_>) {
+    if plan.partial {
+        eprintln!(
+            "warning: this plan is partial: it covers only the instances named with --target, \
+             and other instances may need changes too"
+        );
+    }
+    for region in live.suspect_regions {
+        eprintln!(
+            "warning: none of the declared instances in region {region} came back; the \
+             credentials may not be allowed to read that region"
+        );
+    }
+}
+
+fn save(
+    path: &std::path::Path,
+    plan: &Plan,
+    state: &state::State,
+    loaded: &LoadedDocument,
+    live: LiveView<'_>,
+) -> Result<(), Error> {
+    let saved_plan = SavedPlan::new(plan.clone(), state, &loaded.digest, live);
+    saved::save(path, &saved_plan)?;
+    eprintln!(
+        "Saved this plan to `{}`; `passform apply {}` carries out exactly this plan.",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// Renders a plan in the format the user asked for.
+pub fn render_plan(plan: &Plan, format: PlanFormat) -> String {
+    match format {
+        PlanFormat::Text => render::text(plan, stdout_wants_colour()),
+        PlanFormat::Json => render::json(plan),
+        PlanFormat::Markdown => render::markdown(plan),
+    }
+}
+
+fn exit_code(plan: &Plan, detailed: bool) -> ExitCode {
+    if detailed && plan.has_changes() {
+        ExitCode::from(CHANGES_PRESENT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
