@@ -206,3 +206,34 @@ fn a_second_apply_after_convergence_changes_nothing() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(workspace.history().len(), changes_before);
 }
+
+#[test]
+fn a_start_outside_passform_is_recorded_as_effective_by_the_next_apply() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-batch1", "Stopped").restart("running-only"),
+    ]);
+    assert!(workspace.apply(&[]).status.success());
+    assert_eq!(workspace.state()["instances"]["i-batch1"]["phase"], "reset");
+    workspace.post(
+        "/_emulator/instances/i-batch1",
+        &json!({"status": "Starting"}),
+    );
+    while workspace.live()["i-batch1"]["status"] != "Running" {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    let output = workspace.apply(&[]);
+
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("i-batch1: recorded as in effect"), "{text}");
+    assert_eq!(
+        workspace.state()["instances"]["i-batch1"]["phase"],
+        "effective"
+    );
+    let live = workspace.live();
+    assert_eq!(
+        live["i-batch1"]["effective_password"],
+        workspace.instances[0].password()
+    );
+}

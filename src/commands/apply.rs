@@ -49,17 +49,8 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<ExitCode, supe
     let plan = plan_to_apply(args, &desired, &loaded, &state, &fleet)?;
 
     let mut journal = StateFile::new(&settings.state_path);
-    let settled = apply::record_started(&plan, &mut state, &fleet.instances);
-    if !settled.is_empty() {
-        journal
-            .record(&mut state)
-            .map_err(ApplyError::Journal)
-            .map_err(ApplyCommandError::Run)?;
-        for id in settled {
-            eprintln!("{id}: recorded as in effect: the instance started since its reset");
-        }
-    }
     if !plan.has_changes() {
+        record_settled(&plan, &mut state, &fleet, &mut journal)?;
         eprintln!("No changes: every declared password is in effect or waits as planned.");
         return Ok(ExitCode::SUCCESS);
     }
@@ -67,6 +58,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<ExitCode, supe
         print_data(&render_plan(&plan, PlanFormat::Text))?;
         confirm()?;
     }
+    record_settled(&plan, &mut state, &fleet, &mut journal)?;
 
     let options = Options {
         parallelism: args.parallelism as usize,
@@ -123,6 +115,27 @@ fn plan_to_apply(
         }
         None => Ok(plan::compute(desired, state, live, &args.targets)?),
     }
+}
+
+/// Records the passwords that a start since their reset made effective, which the plan
+/// leaves to apply to record.
+fn record_settled(
+    plan: &Plan,
+    state: &mut State,
+    fleet: &FleetView,
+    journal: &mut StateFile,
+) -> Result<(), ApplyCommandError> {
+    let settled = apply::record_started(plan, state, &fleet.instances);
+    if settled.is_empty() {
+        return Ok(());
+    }
+    journal
+        .record(state)
+        .map_err(|error| ApplyCommandError::Run(ApplyError::Journal(error)))?;
+    for id in settled {
+        eprintln!("{id}: recorded as in effect: the instance started since its reset");
+    }
+    Ok(())
 }
 
 /// Asks on the terminal; only the literal answer `yes` proceeds.
