@@ -237,3 +237,38 @@ fn a_start_outside_passform_is_recorded_as_effective_by_the_next_apply() {
         workspace.instances[0].password()
     );
 }
+
+#[test]
+fn instances_in_a_transitional_status_are_waited_for_then_reset() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-booting", "Starting"),
+        Instance::new("i-halting", "Stopping"),
+    ]);
+
+    let output = workspace.apply(&[]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let history = workspace.history();
+    let settled_before_reset = |id: &str, settled: &str| {
+        let settled_at = history
+            .iter()
+            .position(|event| event["instance"] == id && event["status_to"] == settled);
+        let reset_at = history.iter().position(|event| {
+            event["instance"] == id && event["action"] == "ModifyInstanceAttribute"
+        });
+        assert!(
+            settled_at < reset_at,
+            "{id} was reset before it was {settled}"
+        );
+    };
+    settled_before_reset("i-booting", "Running");
+    settled_before_reset("i-halting", "Stopped");
+    let live = workspace.live();
+    for instance in &workspace.instances {
+        assert_eq!(live[&instance.id]["status"], "Running");
+        assert_eq!(
+            live[&instance.id]["effective_password"],
+            instance.password()
+        );
+    }
+}
