@@ -77,7 +77,18 @@ fn rerun_and_check(workspace: &Workspace, point: KillPoint) {
         String::from_utf8_lossy(&output.stderr)
     );
     workspace.assert_converged();
-    // Nothing remains: one more apply plans no change and calls nothing that changes anything.
+    // Nothing remains: plan shows no change, and one more apply changes nothing.
+    let plan = workspace
+        .passform()
+        .args(["plan", "--detailed-exitcode"])
+        .output()
+        .expect("run passform plan");
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "plan after a kill at {point:?} still shows changes: {}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
     let changes = workspace.history().len();
     let again = workspace.apply(&[]);
     assert!(

@@ -119,6 +119,17 @@ fn throttling_server_errors_and_dropped_answers_all_converge() {
     );
     assert_eq!(calls["RebootInstances"], 2, "{calls}");
     assert_eq!(calls["StartInstances"], 2, "{calls}");
+    let history = workspace.history();
+    for instance in &workspace.instances {
+        let restarts = history.iter().filter(|event| {
+            event["instance"] == instance.id.as_str()
+                && matches!(
+                    event["action"].as_str(),
+                    Some("RebootInstances" | "StartInstances")
+                )
+        });
+        assert_eq!(restarts.count(), 1, "{} was restarted once", instance.id);
+    }
 }
 
 #[test]
@@ -194,4 +205,70 @@ fn a_second_apply_after_convergence_changes_nothing() {
 
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(workspace.history().len(), changes_before);
+}
+
+#[test]
+fn a_start_outside_passform_is_recorded_as_effective_by_the_next_apply() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-batch1", "Stopped").restart("running-only"),
+    ]);
+    assert!(workspace.apply(&[]).status.success());
+    assert_eq!(workspace.state()["instances"]["i-batch1"]["phase"], "reset");
+    workspace.post(
+        "/_emulator/instances/i-batch1",
+        &json!({"status": "Starting"}),
+    );
+    while workspace.live()["i-batch1"]["status"] != "Running" {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    let output = workspace.apply(&[]);
+
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("i-batch1: recorded as in effect"), "{text}");
+    assert_eq!(
+        workspace.state()["instances"]["i-batch1"]["phase"],
+        "effective"
+    );
+    let live = workspace.live();
+    assert_eq!(
+        live["i-batch1"]["effective_password"],
+        workspace.instances[0].password()
+    );
+}
+
+#[test]
+fn instances_in_a_transitional_status_are_waited_for_then_reset() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-booting", "Starting"),
+        Instance::new("i-halting", "Stopping"),
+    ]);
+
+    let output = workspace.apply(&[]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let history = workspace.history();
+    let settled_before_reset = |id: &str, settled: &str| {
+        let settled_at = history
+            .iter()
+            .position(|event| event["instance"] == id && event["status_to"] == settled);
+        let reset_at = history.iter().position(|event| {
+            event["instance"] == id && event["action"] == "ModifyInstanceAttribute"
+        });
+        assert!(
+            settled_at < reset_at,
+            "{id} was reset before it was {settled}"
+        );
+    };
+    settled_before_reset("i-booting", "Running");
+    settled_before_reset("i-halting", "Stopped");
+    let live = workspace.live();
+    for instance in &workspace.instances {
+        assert_eq!(live[&instance.id]["status"], "Running");
+        assert_eq!(
+            live[&instance.id]["effective_password"],
+            instance.password()
+        );
+    }
 }

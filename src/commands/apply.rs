@@ -8,22 +8,24 @@
 //! new work and lets what is in flight finish and be recorded; the second exits at once,
 //! leaving a state from which the next apply finishes the job.
 
-use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::apply::report::{JsonLines, PlainLines, Progress};
 use crate::apply::{self, ApplyError, Interrupt, Journal, Options, Reporter, StateFile};
-use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::cli::{ApplyArgs, ApplyFormat, PlanFormat};
 use crate::document::LoadedDocument;
 use crate::ecs::Client;
 use crate::ecs::model::FleetView;
-use crate::plan::saved::{self, SavedPlanError};
-use crate::plan::{self, LiveView, Plan, PlanError};
+use crate::plan::saved;
+use crate::plan::{self, LiveView, Plan};
 use crate::report::Hint;
 use crate::settings::Settings;
 use crate::state::State;
-use crate::state::lock::{LockError, StateLock};
+use crate::state::lock::StateLock;
+
+use super::plan::render_plan;
+use super::print_data;
 
 /// The exit status after a second Ctrl-C (128 + SIGINT), as shells report it.
 const INTERRUPTED_TWICE: i32 = 130;
@@ -38,33 +40,25 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<ExitCode, supe
         return Err(ApplyCommandError::TargetWithSavedPlan.into());
     }
 
-    let _lock = StateLock::acquire(&settings.lock_path, args.api.lock_timeout, "apply")
-        .map_err(ApplyCommandError::Lock)?;
+    let _lock = StateLock::acquire(&settings.lock_path, args.api.lock_timeout, "apply")?;
     let loaded = crate::document::load(&settings.document_path, &settings.identities)?;
     let mut state = crate::state::load(&settings.state_path)?;
+    let desired = plan::Desired::from_document(&loaded.document);
     let client = Client::from_settings(settings, args.api.max_rps).await?;
-    let fleet = client.read_fleet(&wanted(&loaded, &state)).await?;
-    let plan = plan_to_apply(args, &loaded, &state, &fleet)?;
+    let fleet = client.read_fleet(&wanted(&desired, &args.targets)).await?;
+    let plan = plan_to_apply(args, &desired, &loaded, &state, &fleet)?;
 
     let mut journal = StateFile::new(&settings.state_path);
-    let settled = apply::record_started(&plan, &mut state, &fleet.instances);
-    if !settled.is_empty() {
-        journal
-            .record(&mut state)
-            .map_err(ApplyError::Journal)
-            .map_err(ApplyCommandError::Run)?;
-        for id in settled {
-            eprintln!("{id}: recorded as in effect: the instance started since its reset");
-        }
-    }
     if !plan.has_changes() {
+        record_settled(&plan, &mut state, &fleet, &mut journal)?;
         eprintln!("No changes: every declared password is in effect or waits as planned.");
         return Ok(ExitCode::SUCCESS);
     }
     if asks {
-        print!("{}", plan::render::text(&plan, colour()));
+        print_data(&render_plan(&plan, PlanFormat::Text))?;
         confirm()?;
     }
+    record_settled(&plan, &mut state, &fleet, &mut journal)?;
 
     let options = Options {
         parallelism: args.parallelism as usize,
@@ -91,28 +85,24 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<ExitCode, supe
     })
 }
 
-/// Every declared and every recorded instance, so the plan can also forget.
-fn wanted(loaded: &LoadedDocument, state: &State) -> Vec<(String, String)> {
-    let declared = loaded
-        .document
-        .instances
+/// The `(region, id)` of every declared instance the plan covers, as `passform plan` reads
+/// them.
+fn wanted(desired: &[plan::Desired], targets: &[String]) -> Vec<(String, String)> {
+    desired
         .iter()
-        .map(|instance| (instance.region.clone(), instance.id.clone()));
-    let recorded = state
-        .instances
-        .iter()
-        .map(|(id, record)| (record.region.clone(), id.clone()));
-    let unique: BTreeSet<(String, String)> = declared.chain(recorded).collect();
-    unique.into_iter().collect()
+        .filter(|instance| targets.is_empty() || targets.contains(&instance.id))
+        .map(|instance| (instance.region.clone(), instance.id.clone()))
+        .collect()
 }
 
 /// The saved plan, if it still holds; otherwise a fresh plan, as `passform plan` makes it.
 fn plan_to_apply(
     args: &ApplyArgs,
+    desired: &[plan::Desired],
     loaded: &LoadedDocument,
     state: &State,
     fleet: &FleetView,
-) -> Result<Plan, ApplyCommandError> {
+) -> Result<Plan, super::Error> {
     let live = LiveView {
         instances: &fleet.instances,
         suspect_regions: &fleet.suspect_regions,
@@ -123,11 +113,29 @@ fn plan_to_apply(
             saved::check(&saved, state, &loaded.digest, live)?;
             Ok(saved.plan)
         }
-        None => {
-            let desired = plan::Desired::from_document(&loaded.document);
-            Ok(plan::compute(&desired, state, live, &args.targets)?)
-        }
+        None => Ok(plan::compute(desired, state, live, &args.targets)?),
     }
+}
+
+/// Records the passwords that a start since their reset made effective, which the plan
+/// leaves to apply to record.
+fn record_settled(
+    plan: &Plan,
+    state: &mut State,
+    fleet: &FleetView,
+    journal: &mut StateFile,
+) -> Result<(), ApplyCommandError> {
+    let settled = apply::record_started(plan, state, &fleet.instances);
+    if settled.is_empty() {
+        return Ok(());
+    }
+    journal
+        .record(state)
+        .map_err(|error| ApplyCommandError::Run(ApplyError::Journal(error)))?;
+    for id in settled {
+        eprintln!("{id}: recorded as in effect: the instance started since its reset");
+    }
+    Ok(())
 }
 
 /// Asks on the terminal; only the literal answer `yes` proceeds.
@@ -144,10 +152,6 @@ fn confirm() -> Result<(), ApplyCommandError> {
     } else {
         Err(ApplyCommandError::Declined)
     }
-}
-
-fn colour() -> bool {
-    std::io::stdout().is_terminal() && super::no_color_unset()
 }
 
 /// JSON events on stdout; otherwise a progress bar on a terminal, plain lines elsewhere.
@@ -192,15 +196,6 @@ pub enum ApplyCommandError {
     /// The answer could not be read.
     #[error("could not read the answer from the terminal")]
     Prompt(#[source] std::io::Error),
-    /// Another command holds the state lock.
-    #[error(transparent)]
-    Lock(LockError),
-    /// The plan could not be made.
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-    /// The saved plan could not be used.
-    #[error(transparent)]
-    SavedPlan(#[from] SavedPlanError),
     /// Apply stopped before it finished.
     #[error(transparent)]
     Run(ApplyError),
@@ -220,9 +215,6 @@ impl Hint for ApplyCommandError {
             ),
             Self::Declined => Some("nothing was changed; answer `yes` to proceed".to_owned()),
             Self::Prompt(_) => None,
-            Self::Lock(error) => error.hint(),
-            Self::Plan(error) => error.hint(),
-            Self::SavedPlan(error) => error.hint(),
             Self::Run(error) => error.hint(),
         }
     }
