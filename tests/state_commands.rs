@@ -249,3 +249,16 @@ fn state_from_a_newer_passform_is_refused_and_left_untouched() {
     );
     assert_eq!(read(&workspace.state_path()), newer);
 }
+
+#[test]
+fn show_output_of_a_state_is_pinned() {
+    let workspace = Workspace::new();
+    workspace.write_state(&["i-a", "i-b"]);
+    let output = workspace.passform(&["show"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    insta::with_settings!({filters => vec![
+        (r"lineage [0-9a-f-]{36}", "lineage [LINEAGE]"),
+    ]}, {
+        insta::assert_snapshot!(stdout(&output));
+    });
+}
