@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::api::{CallFailure, InstanceApi, RestartKind, RestartResult};
+use super::job::{Job, Step, Work, resetting_record, restart_visible};
 use super::journal::Journal;
 use super::report::{Event, Failure, Outcome, Reporter, Summary};
 use super::{ApplyError, Desired, Options};
@@ -28,67 +29,6 @@ const RESET_ATTEMPTS: u32 = 4;
 const RESTART_ATTEMPTS: u32 = 4;
 /// An instance is polled again after this fraction of the time it has waited so far.
 const POLL_FRACTION: u32 = 20;
-
-/// What an instance needs done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Work {
-    /// Set the password, then restart per policy.
-    Reset,
-    /// The password was set by an earlier apply; only the restart remains.
-    RestartOnly,
-}
-
-/// Where an instance stands within this apply.
-#[derive(Debug, Clone)]
-enum Step {
-    /// Not admitted yet.
-    Queued,
-    /// Waiting for a stable status.
-    AwaitStable,
-    /// Stable: the reset goes out this tick.
-    ReadyToReset(LiveInstance),
-    /// The restart goes out this tick; the instance as it was before it.
-    ReadyToRestart(RestartKind, LiveInstance),
-    /// A restart was sent but its answer was lost or inconclusive: check before resending.
-    RestartUnconfirmed(RestartKind, LiveInstance),
-    /// The restart was accepted; waiting to see the instance Running again.
-    AwaitRunning {
-        kind: RestartKind,
-        before: LiveInstance,
-        seen_transition: bool,
-    },
-    /// Seen in effect; recorded at the end of the tick.
-    Effective(Option<RestartKind>, String),
-    /// Finished and reported.
-    Done,
-}
-
-/// One instance's progress through apply.
-#[derive(Debug)]
-struct Job {
-    id: String,
-    region: String,
-    wave: u32,
-    work: Work,
-    desired: Desired,
-    step: Step,
-    /// When the current wait began, for the wait timeout.
-    waiting_since: Instant,
-    restarts_sent: u32,
-}
-
-impl Job {
-    fn needs_status(&self) -> bool {
-        matches!(
-            self.step,
-            Step::AwaitStable | Step::RestartUnconfirmed(..) | Step::AwaitRunning { .. }
-        )
-    }
-
-    fn is_done(&self) -> bool {
-        matches!(self.step, Step::Done)
-    }
-}
 
 /// Drives a plan through the API, one tick at a time.
 pub(super) struct Engine<'a, A, J, R: ?Sized> {
@@ -779,29 +719,6 @@ enum Answer {
     Live(LiveInstance),
     Missing,
     Refused(CallFailure),
-}
-
-/// Returns true if the instance shows that a restart sent before `before` was seen happened.
-fn restart_visible(kind: RestartKind, before: &LiveInstance, live: &LiveInstance) -> bool {
-    !live.status.is_stable()
-        || live.start_time != before.start_time
-        || (kind == RestartKind::Start && live.status == InstanceStatus::Running)
-}
-
-/// The record written before a reset is sent: the new generation in phase `resetting`, with
-/// the live facts later plans compare against.
-fn resetting_record(job: &Job, live: &LiveInstance, now: &str) -> InstanceRecord {
-    InstanceRecord {
-        region: job.region.clone(),
-        generation: job.desired.generation,
-        fingerprint: job.desired.fingerprint.clone(),
-        phase: Phase::Resetting,
-        creation_time: Some(live.creation_time.clone()),
-        start_time_at_reset: live.start_time.clone(),
-        key_pair_at_reset: live.key_pair_name.clone(),
-        reset_at: Some(now.to_owned()),
-        effective_at: None,
-    }
 }
 
 /// Sends a reset, and sends it again with the same password while its answer is lost: a reset

@@ -23,6 +23,7 @@
 pub mod api;
 mod client;
 mod engine;
+mod job;
 pub mod journal;
 pub mod report;
 
