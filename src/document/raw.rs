@@ -9,6 +9,7 @@
 //! keeps its own copies of the text while it parses and frees them without zeroing them;
 //! passform's own copies of the plaintext and its secrets are zeroed.
 
+use serde::Deserialize as _;
 use toml::Spanned;
 
 use super::error::Problem;
@@ -164,23 +165,28 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
         }
     };
     let shape = Shape::of(text, syntax.as_table());
-    match toml::from_str::<RawDocument>(text) {
-        Ok(document) if shape.wrong_types.is_empty() => Ok(Parsed {
+    if !shape.wrong_types.is_empty() {
+        return Err(sorted([shape.unknown_keys, shape.wrong_types].concat()));
+    }
+
+    // Serde reads the tree already parsed, which it consumes: parsing the text a second time
+    // would double the time and the memory that a large document costs.
+    match RawDocument::deserialize(toml_edit::de::Deserializer::from(syntax)) {
+        Ok(document) => Ok(Parsed {
             document,
             unknown_keys: shape.unknown_keys,
         }),
-        outcome => {
+        Err(error) => {
             let mut problems = shape.unknown_keys;
-            if shape.wrong_types.is_empty()
-                && let Err(error) = outcome
-            {
-                problems.push(type_problem(text, syntax.as_table(), &error));
-            }
-            problems.extend(shape.wrong_types);
-            problems.sort_by_key(|problem| (problem.line, problem.column));
-            Err(problems)
+            problems.push(type_problem(text, &error));
+            Err(sorted(problems))
         }
     }
+}
+
+fn sorted(mut problems: Vec<Problem>) -> Vec<Problem> {
+    problems.sort_by_key(|problem| (problem.line, problem.column));
+    problems
 }
 
 /// The byte offset of a top-level key in TOML text, or 0 when it is not there.
@@ -202,9 +208,13 @@ fn first_line(message: &str) -> &str {
 
 /// A problem for a value of the wrong type. Secrets are read untyped, so the message, which
 /// may quote the value, never quotes a secret.
-fn type_problem(text: &str, root: &toml_edit::Table, error: &toml::de::Error) -> Problem {
+fn type_problem(text: &str, error: &toml_edit::de::Error) -> Problem {
     let offset = error.span().map_or(0, |span| span.start);
-    let key = key_path_at(root, "", offset).unwrap_or_else(|| "(document)".to_owned());
+    // The tree went to serde; this rare path parses the text again to name the key.
+    let key = toml_edit::ImDocument::parse(text)
+        .ok()
+        .and_then(|syntax| key_path_at(syntax.as_table(), "", offset))
+        .unwrap_or_else(|| "(document)".to_owned());
     Problem::at(
         text,
         offset,
