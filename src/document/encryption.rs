@@ -250,7 +250,9 @@ pub fn open(
                 source,
             },
         })?;
-    let mut plaintext = Zeroizing::new(Vec::new());
+    // The plaintext is never longer than the ciphertext, so this buffer never grows: a growing
+    // buffer would free its earlier, smaller copies of the plaintext without zeroing them.
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
     reader
         .read_to_end(&mut plaintext)
         .map_err(|source| DocumentError::Damaged {
