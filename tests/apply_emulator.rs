@@ -95,15 +95,20 @@ fn throttling_server_errors_and_dropped_answers_all_converge() {
         Instance::new("i-batch1", "Stopped"),
         Instance::new("i-batch2", "Stopped").region("cn-beijing"),
     ]);
-    for rule in [
-        json!({"action": "DescribeInstances", "rate_limit_per_second": 5}),
-        json!({"action": "ModifyInstanceAttribute", "error": "ServiceUnavailable", "count": 2}),
-        json!({"action": "RebootInstances", "error": "InternalError", "count": 1}),
-        json!({"action": "ModifyInstanceAttribute", "drop_after_commit": true, "count": 2}),
-        json!({"action": "RebootInstances", "drop_after_commit": true, "count": 1}),
-        json!({"action": "StartInstances", "drop_after_commit": true, "count": 1}),
+    workspace.fault(json!({"action": "DescribeInstances", "rate_limit_per_second": 5}));
+    // Per call: throttled, then a server error, then made but unanswered, then answered.
+    for action in [
+        "ModifyInstanceAttribute",
+        "RebootInstances",
+        "StartInstances",
     ] {
-        workspace.fault(rule);
+        for rule in [
+            json!({"action": action, "error": "Throttling", "count": 1}),
+            json!({"action": action, "error": "ServiceUnavailable", "count": 1}),
+            json!({"action": action, "drop_after_commit": true, "count": 1}),
+        ] {
+            workspace.fault(rule);
+        }
     }
 
     let output = workspace.apply(&[]);
@@ -111,14 +116,16 @@ fn throttling_server_errors_and_dropped_answers_all_converge() {
     assert!(output.status.success(), "{}", stderr(&output));
     workspace.assert_converged();
     let calls = &workspace.get("/_emulator/calls")["calls"];
-    // Each refused or unanswered reset was sent again; the refused reboot was sent again, but
-    // the reboot and the start whose answers were lost were checked, not repeated.
+    // Every reset was answered in the end, some after being sent again; the throttled and
+    // failed restarts were sent again, but the restarts whose answers were lost were checked,
+    // not repeated: the two Running instances share one reboot call, the two Stopped ones are
+    // in different regions and take one start call each.
     assert!(
-        calls["ModifyInstanceAttribute"].as_u64().unwrap() >= 4 + 4,
+        calls["ModifyInstanceAttribute"].as_u64().unwrap() >= 4 + 3,
         "{calls}"
     );
-    assert_eq!(calls["RebootInstances"], 2, "{calls}");
-    assert_eq!(calls["StartInstances"], 2, "{calls}");
+    assert_eq!(calls["RebootInstances"], 3, "{calls}");
+    assert_eq!(calls["StartInstances"], 4, "{calls}");
     let history = workspace.history();
     for instance in &workspace.instances {
         let restarts = history.iter().filter(|event| {
@@ -271,4 +278,61 @@ fn instances_in_a_transitional_status_are_waited_for_then_reset() {
             instance.password()
         );
     }
+}
+
+#[test]
+fn a_refused_restart_fails_its_instance_stops_later_waves_and_is_explained_in_plain_lines() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-web2", "Running").wave(2),
+    ]);
+    workspace.fault(json!({
+        "action": "RebootInstances", "error": "InstanceLockedForSecurity", "count": 1
+    }));
+
+    let output = workspace.apply(&[]);
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let failed = "i-web1 (cn-hangzhou): failed: the restart was refused: the service refused \
+                  with InstanceLockedForSecurity";
+    assert!(lines.iter().any(|line| line.starts_with(failed)), "{text}");
+    assert!(
+        lines.contains(
+            &"i-web2 (cn-hangzhou): skipped: not started: an earlier failure stopped new work"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines.contains(
+            &"apply failed: 1 reset, 0 rebooted, 0 started, 0 in effect, 0 left pending, \
+              0 forgotten, 1 failed, 1 not started"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("  failed i-web1: the restart was refused")),
+        "{text}"
+    );
+    // Not a terminal: plain lines, no progress bar and no terminal control sequences.
+    assert!(!text.contains('\u{1b}') && !text.contains("[="), "{text}");
+    assert!(output.stdout.is_empty(), "progress goes to stderr");
+
+    // The password is set and recorded as such; wave 2 was not touched.
+    let live = workspace.live();
+    assert_eq!(
+        live["i-web1"]["pending_password"],
+        workspace.instances[0].password()
+    );
+    assert_eq!(live["i-web2"]["pending_password"], Value::Null);
+    let state = workspace.state();
+    assert_eq!(state["instances"]["i-web1"]["phase"], "reset");
+    assert!(state["instances"].get("i-web2").is_none());
+
+    let output = workspace.apply(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    workspace.assert_converged();
 }
