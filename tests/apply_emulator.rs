@@ -307,7 +307,7 @@ fn a_refused_restart_fails_its_instance_stops_later_waves_and_is_explained_in_pl
     assert!(
         lines.contains(
             &"apply failed: 1 reset, 0 rebooted, 0 started, 0 in effect, 0 left pending, \
-              0 forgotten, 1 failed, 1 not started"
+              0 forgotten, 1 failed, 0 blocked, 1 not started"
         ),
         "{text}"
     );
@@ -335,4 +335,35 @@ fn a_refused_restart_fails_its_instance_stops_later_waves_and_is_explained_in_pl
     let output = workspace.apply(&[]);
     assert!(output.status.success(), "{}", stderr(&output));
     workspace.assert_converged();
+}
+
+#[test]
+fn a_released_instance_is_reported_blocked_while_the_others_converge() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-gone", "Running"),
+    ]);
+    workspace.post("/_emulator/instances/i-gone", &json!({"deleted": true}));
+
+    let output = workspace.apply(&[]);
+
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("i-gone (cn-hangzhou): blocked: not found")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("  blocked i-gone: not found")),
+        "{text}"
+    );
+    assert!(text.contains("1 blocked"), "{text}");
+    let live = workspace.live();
+    assert_eq!(
+        live["i-web1"]["effective_password"],
+        workspace.instances[0].password()
+    );
+    assert!(workspace.state()["instances"].get("i-gone").is_none());
 }
