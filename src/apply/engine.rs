@@ -392,6 +392,11 @@ where
 
     /// Returns true when the instance's `StartTime` moved since the reset: a start (perhaps
     /// one whose answer was lost) already made the password effective.
+    ///
+    /// DescribeInstances gives `StartTime` to the minute, and the state does not record that a
+    /// restart was accepted. So when passform is killed after a restart was accepted, and the
+    /// restart finished within the same minute as the instance's previous start, the next apply
+    /// cannot tell it happened and restarts the instance once more; the password is unaffected.
     fn started_since_reset(&self, job: &Job, live: &LiveInstance) -> bool {
         let Some(record) = self.state.instances.get(&job.id) else {
             return false;
