@@ -176,6 +176,19 @@ fn json_format_prints_one_event_per_line_ending_with_the_summary() {
         (Some(2), Some(1))
     );
     assert_eq!(summary["left_pending"], 1);
+
+    // With nothing left to do, CI still gets a summary line, and only that.
+    let output = workspace.apply(&["--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON event"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["event"], "summary");
+    assert_eq!(lines[0]["reset"], 0);
+    assert_eq!(lines[0]["failed"], json!([]));
 }
 
 #[test]
