@@ -36,7 +36,7 @@ enum KillPoint {
 struct Killed {
     /// How many events it printed.
     printed: usize,
-    /// The kind of the last event it printed.
+    /// The kind of the last event it printed, with the outcome of a `finished` event.
     last_event: Option<String>,
     /// Whether an instance was restarting (neither Running nor Stopped) at the kill.
     mid_restart: bool,
@@ -83,7 +83,10 @@ fn kill_apply(workspace: &Workspace, point: KillPoint) -> Killed {
                 let Ok(line) = line else { break };
                 let event: Value = serde_json::from_str(&line).expect("a JSON event");
                 killed.printed += 1;
-                killed.last_event = event["event"].as_str().map(str::to_owned);
+                killed.last_event = match (event["event"].as_str(), event["outcome"].as_str()) {
+                    (Some(kind), Some(outcome)) => Some(format!("{kind} {outcome}")),
+                    (kind, _) => kind.map(str::to_owned),
+                };
                 if killed.printed == count {
                     break;
                 }
@@ -235,14 +238,15 @@ fn apply_killed_after_any_step_is_finished_by_the_next_apply() {
     }
 
     // Killed before any reset (started, wave_started), after a reset was answered (reset),
-    // after a restart was accepted (restart_sent), after an instance was recorded finished
-    // (finished), and between waves (wave_finished).
+    // after a restart was accepted (restart_sent), after a password was recorded in effect or
+    // left pending (finished), and between waves (wave_finished).
     let expected = [
         "started",
         "wave_started",
         "reset",
         "restart_sent",
-        "finished",
+        "finished effective",
+        "finished pending",
         "wave_finished",
     ];
     for kind in expected {
