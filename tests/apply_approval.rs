@@ -72,3 +72,29 @@ fn the_literal_answer_yes_proceeds() {
     );
     workspace.assert_converged();
 }
+
+#[test]
+fn on_a_terminal_instances_finished_outside_a_wave_are_shown_too() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-gone", "Running"),
+    ]);
+    workspace.post(
+        "/_emulator/instances/i-gone",
+        &serde_json::json!({"deleted": true}),
+    );
+
+    let output = apply_answering(&workspace, "yes\n");
+
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    // The plan shown before the question names the blocked instance too; look after it.
+    let (_, applied) = shown
+        .split_once("Only `yes` proceeds")
+        .expect("apply asked");
+    assert!(
+        applied.contains("i-gone (cn-hangzhou): blocked: not found"),
+        "{applied}"
+    );
+    assert!(applied.contains("  blocked i-gone: not found"), "{applied}");
+}

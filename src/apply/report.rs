@@ -252,12 +252,15 @@ impl Reporter for Progress {
                 bar.set_prefix(format!("wave {wave}"));
                 self.bar = Some(bar);
             }
-            Event::Finished { .. } => {
-                if let (Some(bar), Some(line)) = (&self.bar, describe(event)) {
+            // Forgotten and blocked instances finish before any wave, with no bar to count.
+            Event::Finished { .. } => match (&self.bar, describe(event)) {
+                (Some(bar), Some(line)) => {
                     bar.println(line.trim_end());
                     bar.inc(1);
                 }
-            }
+                (None, Some(line)) => eprint!("{line}"),
+                (_, None) => {}
+            },
             Event::WaveFinished { .. } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
