@@ -85,6 +85,10 @@ fn waves_and_the_parallelism_bound_show_in_the_emulator_history() {
     for (id, (start, _)) in spans.iter().filter(|(id, _)| id.starts_with("i-second")) {
         assert!(*start >= first_wave_end, "{id} reset before wave 1 ended");
     }
+    // The two instances in flight become due together, so each pair shares one call.
+    let calls = &workspace.get("/_emulator/calls")["calls"];
+    assert_eq!(calls["RebootInstances"], 3, "{calls}");
+    assert_eq!(calls["StartInstances"], 1, "{calls}");
 }
 
 #[test]
