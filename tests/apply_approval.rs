@@ -35,15 +35,23 @@ fn apply_answering(workspace: &Workspace, answer: &str) -> Output {
 fn an_answer_other_than_yes_cancels_and_changes_nothing() {
     let workspace = Workspace::new(vec![Instance::new("i-web1", "Running")]);
 
-    let output = apply_answering(&workspace, "y\n");
+    for answer in ["y\n", "YES\n", "Yes\n", " yes\n", "yes please\n", "\n", ""] {
+        let output = apply_answering(&workspace, answer);
 
-    let shown = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{shown}");
-    assert!(shown.contains("i-web1"), "the plan is shown: {shown}");
-    assert!(shown.contains("Only `yes` proceeds"), "{shown}");
-    assert!(shown.contains("apply cancelled"), "{shown}");
-    assert_eq!(workspace.live()["i-web1"]["pending_password"], Value::Null);
-    assert!(workspace.history().is_empty());
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "answer {answer:?}: {shown}");
+        assert!(shown.contains("i-web1"), "the plan is shown: {shown}");
+        assert!(shown.contains("Only `yes` proceeds"), "{shown}");
+        assert!(
+            shown.contains("apply cancelled"),
+            "answer {answer:?}: {shown}"
+        );
+        assert_eq!(workspace.live()["i-web1"]["pending_password"], Value::Null);
+        assert!(
+            workspace.history().is_empty(),
+            "answer {answer:?} changed something"
+        );
+    }
 }
 
 #[test]
@@ -55,5 +63,38 @@ fn the_literal_answer_yes_proceeds() {
     let shown = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{shown}");
     assert!(shown.contains("apply complete"), "{shown}");
+    // On a terminal: a progress bar for the wave, with the finished instance printed above it.
+    assert!(shown.contains("wave 1 [="), "{shown}");
+    assert!(shown.contains("1/1 instances"), "{shown}");
+    assert!(
+        shown.contains("i-web1 (cn-hangzhou): done: in effect: rebooted"),
+        "{shown}"
+    );
     workspace.assert_converged();
+}
+
+#[test]
+fn on_a_terminal_instances_finished_outside_a_wave_are_shown_too() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-gone", "Running"),
+    ]);
+    workspace.post(
+        "/_emulator/instances/i-gone",
+        &serde_json::json!({"deleted": true}),
+    );
+
+    let output = apply_answering(&workspace, "yes\n");
+
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    // The plan shown before the question names the blocked instance too; look after it.
+    let (_, applied) = shown
+        .split_once("Only `yes` proceeds")
+        .expect("apply asked");
+    assert!(
+        applied.contains("i-gone (cn-hangzhou): blocked: not found"),
+        "{applied}"
+    );
+    assert!(applied.contains("  blocked i-gone: not found"), "{applied}");
 }

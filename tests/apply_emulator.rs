@@ -85,6 +85,10 @@ fn waves_and_the_parallelism_bound_show_in_the_emulator_history() {
     for (id, (start, _)) in spans.iter().filter(|(id, _)| id.starts_with("i-second")) {
         assert!(*start >= first_wave_end, "{id} reset before wave 1 ended");
     }
+    // The two instances in flight become due together, so each pair shares one call.
+    let calls = &workspace.get("/_emulator/calls")["calls"];
+    assert_eq!(calls["RebootInstances"], 3, "{calls}");
+    assert_eq!(calls["StartInstances"], 1, "{calls}");
 }
 
 #[test]
@@ -95,15 +99,20 @@ fn throttling_server_errors_and_dropped_answers_all_converge() {
         Instance::new("i-batch1", "Stopped"),
         Instance::new("i-batch2", "Stopped").region("cn-beijing"),
     ]);
-    for rule in [
-        json!({"action": "DescribeInstances", "rate_limit_per_second": 5}),
-        json!({"action": "ModifyInstanceAttribute", "error": "ServiceUnavailable", "count": 2}),
-        json!({"action": "RebootInstances", "error": "InternalError", "count": 1}),
-        json!({"action": "ModifyInstanceAttribute", "drop_after_commit": true, "count": 2}),
-        json!({"action": "RebootInstances", "drop_after_commit": true, "count": 1}),
-        json!({"action": "StartInstances", "drop_after_commit": true, "count": 1}),
+    workspace.fault(json!({"action": "DescribeInstances", "rate_limit_per_second": 5}));
+    // Per call: throttled, then a server error, then made but unanswered, then answered.
+    for action in [
+        "ModifyInstanceAttribute",
+        "RebootInstances",
+        "StartInstances",
     ] {
-        workspace.fault(rule);
+        for rule in [
+            json!({"action": action, "error": "Throttling", "count": 1}),
+            json!({"action": action, "error": "ServiceUnavailable", "count": 1}),
+            json!({"action": action, "drop_after_commit": true, "count": 1}),
+        ] {
+            workspace.fault(rule);
+        }
     }
 
     let output = workspace.apply(&[]);
@@ -111,14 +120,16 @@ fn throttling_server_errors_and_dropped_answers_all_converge() {
     assert!(output.status.success(), "{}", stderr(&output));
     workspace.assert_converged();
     let calls = &workspace.get("/_emulator/calls")["calls"];
-    // Each refused or unanswered reset was sent again; the refused reboot was sent again, but
-    // the reboot and the start whose answers were lost were checked, not repeated.
+    // Every reset was answered in the end, some after being sent again; the throttled and
+    // failed restarts were sent again, but the restarts whose answers were lost were checked,
+    // not repeated: the two Running instances share one reboot call, the two Stopped ones are
+    // in different regions and take one start call each.
     assert!(
-        calls["ModifyInstanceAttribute"].as_u64().unwrap() >= 4 + 4,
+        calls["ModifyInstanceAttribute"].as_u64().unwrap() >= 4 + 3,
         "{calls}"
     );
-    assert_eq!(calls["RebootInstances"], 2, "{calls}");
-    assert_eq!(calls["StartInstances"], 2, "{calls}");
+    assert_eq!(calls["RebootInstances"], 3, "{calls}");
+    assert_eq!(calls["StartInstances"], 4, "{calls}");
     let history = workspace.history();
     for instance in &workspace.instances {
         let restarts = history.iter().filter(|event| {
@@ -169,6 +180,19 @@ fn json_format_prints_one_event_per_line_ending_with_the_summary() {
         (Some(2), Some(1))
     );
     assert_eq!(summary["left_pending"], 1);
+
+    // With nothing left to do, CI still gets a summary line, and only that.
+    let output = workspace.apply(&["--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON event"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["event"], "summary");
+    assert_eq!(lines[0]["reset"], 0);
+    assert_eq!(lines[0]["failed"], json!([]));
 }
 
 #[test]
@@ -271,4 +295,92 @@ fn instances_in_a_transitional_status_are_waited_for_then_reset() {
             instance.password()
         );
     }
+}
+
+#[test]
+fn a_refused_restart_fails_its_instance_stops_later_waves_and_is_explained_in_plain_lines() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-web2", "Running").wave(2),
+    ]);
+    workspace.fault(json!({
+        "action": "RebootInstances", "error": "InstanceLockedForSecurity", "count": 1
+    }));
+
+    let output = workspace.apply(&[]);
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let failed = "i-web1 (cn-hangzhou): failed: the restart was refused: the service refused \
+                  with InstanceLockedForSecurity";
+    assert!(lines.iter().any(|line| line.starts_with(failed)), "{text}");
+    assert!(
+        lines.contains(
+            &"i-web2 (cn-hangzhou): skipped: not started: an earlier failure stopped new work"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines.contains(
+            &"apply failed: 1 reset, 0 rebooted, 0 started, 0 in effect, 0 left pending, \
+              0 forgotten, 1 failed, 0 blocked, 1 not started"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("  failed i-web1: the restart was refused")),
+        "{text}"
+    );
+    // Not a terminal: plain lines, no progress bar and no terminal control sequences.
+    assert!(!text.contains('\u{1b}') && !text.contains("[="), "{text}");
+    assert!(output.stdout.is_empty(), "progress goes to stderr");
+
+    // The password is set and recorded as such; wave 2 was not touched.
+    let live = workspace.live();
+    assert_eq!(
+        live["i-web1"]["pending_password"],
+        workspace.instances[0].password()
+    );
+    assert_eq!(live["i-web2"]["pending_password"], Value::Null);
+    let state = workspace.state();
+    assert_eq!(state["instances"]["i-web1"]["phase"], "reset");
+    assert!(state["instances"].get("i-web2").is_none());
+
+    let output = workspace.apply(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    workspace.assert_converged();
+}
+
+#[test]
+fn a_released_instance_is_reported_blocked_while_the_others_converge() {
+    let workspace = Workspace::new(vec![
+        Instance::new("i-web1", "Running"),
+        Instance::new("i-gone", "Running"),
+    ]);
+    workspace.post("/_emulator/instances/i-gone", &json!({"deleted": true}));
+
+    let output = workspace.apply(&[]);
+
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("i-gone (cn-hangzhou): blocked: not found")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("  blocked i-gone: not found")),
+        "{text}"
+    );
+    assert!(text.contains("1 blocked"), "{text}");
+    let live = workspace.live();
+    assert_eq!(
+        live["i-web1"]["effective_password"],
+        workspace.instances[0].password()
+    );
+    assert!(workspace.state()["instances"].get("i-gone").is_none());
 }

@@ -66,7 +66,8 @@ where
         }
     }
 
-    /// Runs the whole plan: forgets first (no API call), then the waves in ascending order.
+    /// Runs the whole plan: forgets and blocked instances first (no API call), then the waves
+    /// in ascending order.
     pub(super) async fn run(
         mut self,
         plan: &Plan,
@@ -79,6 +80,7 @@ where
             parallelism: self.options.parallelism,
         });
         self.forget(plan)?;
+        self.report_blocked(plan);
 
         for (wave, jobs) in waves {
             if self.stopping() {
@@ -170,6 +172,29 @@ where
         Ok(())
     }
 
+    /// Reports each instance the plan found blocked, with the plan's reason. Apply does not
+    /// touch them, and the run does not count as a success while any remain.
+    fn report_blocked(&mut self, plan: &Plan) {
+        for change in plan
+            .changes
+            .iter()
+            .filter(|change| change.action == Action::Blocked)
+        {
+            self.summary.blocked.push(Failure {
+                instance: change.instance.clone(),
+                reason: change.reason.clone(),
+            });
+            self.reporter.event(&Event::Finished {
+                instance: change.instance.clone(),
+                region: change.region.clone(),
+                wave: change.wave,
+                outcome: Outcome::Blocked,
+                restart: None,
+                reason: change.reason.clone(),
+            });
+        }
+    }
+
     fn stopping(&mut self) -> bool {
         if self.options.interrupt.is_raised() && !self.summary.interrupted {
             self.summary.interrupted = true;
@@ -207,7 +232,8 @@ where
                 }
                 active.retain(|job| !job.is_done());
             }
-            while active.len() < self.options.parallelism {
+            // A parallelism of 0 would admit nothing and drop the wave unreported.
+            while active.len() < self.options.parallelism.max(1) {
                 let Some(mut job) = queue.pop_front() else {
                     break;
                 };
@@ -366,6 +392,11 @@ where
 
     /// Returns true when the instance's `StartTime` moved since the reset: a start (perhaps
     /// one whose answer was lost) already made the password effective.
+    ///
+    /// DescribeInstances gives `StartTime` to the minute, and the state does not record that a
+    /// restart was accepted. So when passform is killed after a restart was accepted, and the
+    /// restart finished within the same minute as the instance's previous start, the next apply
+    /// cannot tell it happened and restarts the instance once more; the password is unaffected.
     fn started_since_reset(&self, job: &Job, live: &LiveInstance) -> bool {
         let Some(record) = self.state.instances.get(&job.id) else {
             return false;

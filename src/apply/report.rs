@@ -24,6 +24,8 @@ pub enum Outcome {
     Failed,
     /// Not attempted: an earlier failure or an interruption stopped new work.
     NotStarted,
+    /// Not attempted: the plan found something apply cannot do; the reason says what.
+    Blocked,
     /// Removed from the state: no longer declared.
     Forgotten,
 }
@@ -118,14 +120,20 @@ pub struct Summary {
     pub not_started: usize,
     /// Instances that failed, with reasons.
     pub failed: Vec<Failure>,
+    /// Instances the plan found blocked, with the plan's reasons: apply did not touch them.
+    pub blocked: Vec<Failure>,
     /// Returns true if the user interrupted apply.
     pub interrupted: bool,
 }
 
 impl Summary {
-    /// Returns true if every planned change was carried out.
+    /// Returns true if every planned change was carried out. A blocked instance counts
+    /// against it: the document declares something apply could not bring about.
     pub fn succeeded(&self) -> bool {
-        self.failed.is_empty() && !self.interrupted && self.not_started == 0
+        self.failed.is_empty()
+            && self.blocked.is_empty()
+            && !self.interrupted
+            && self.not_started == 0
     }
 
     /// The summary as lines for people.
@@ -139,7 +147,7 @@ impl Summary {
         };
         let mut text = format!(
             "{verdict}: {} reset, {} rebooted, {} started, {} in effect, {} left pending, \
-             {} forgotten, {} failed, {} not started\n",
+             {} forgotten, {} failed, {} blocked, {} not started\n",
             self.reset,
             self.rebooted,
             self.started,
@@ -147,12 +155,19 @@ impl Summary {
             self.left_pending,
             self.forgotten,
             self.failed.len(),
+            self.blocked.len(),
             self.not_started,
         );
         for failure in &self.failed {
             text.push_str(&format!(
                 "  failed {}: {}\n",
                 failure.instance, failure.reason
+            ));
+        }
+        for blocked in &self.blocked {
+            text.push_str(&format!(
+                "  blocked {}: {}\n",
+                blocked.instance, blocked.reason
             ));
         }
         text
@@ -237,12 +252,15 @@ impl Reporter for Progress {
                 bar.set_prefix(format!("wave {wave}"));
                 self.bar = Some(bar);
             }
-            Event::Finished { .. } => {
-                if let (Some(bar), Some(line)) = (&self.bar, describe(event)) {
+            // Forgotten and blocked instances finish before any wave, with no bar to count.
+            Event::Finished { .. } => match (&self.bar, describe(event)) {
+                (Some(bar), Some(line)) => {
                     bar.println(line.trim_end());
                     bar.inc(1);
                 }
-            }
+                (None, Some(line)) => eprint!("{line}"),
+                (_, None) => {}
+            },
             Event::WaveFinished { .. } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
@@ -286,6 +304,7 @@ fn describe(event: &Event) -> Option<String> {
                 Outcome::Pending => "pending",
                 Outcome::Failed => "failed",
                 Outcome::NotStarted => "skipped",
+                Outcome::Blocked => "blocked",
                 Outcome::Forgotten => "forgotten",
             };
             Some(format!("{instance} ({region}): {word}: {reason}\n"))
@@ -364,13 +383,13 @@ mod tests {
             String::from_utf8(output).unwrap(),
             "i-web1 (cn-hangzhou): failed: the restart was refused\n\
              apply failed: 1 reset, 0 rebooted, 0 started, 0 in effect, 0 left pending, \
-             0 forgotten, 1 failed, 0 not started\n\
+             0 forgotten, 1 failed, 0 blocked, 0 not started\n\
              \x20 failed i-web1: the restart was refused\n"
         );
     }
 
     #[test]
-    fn a_summary_succeeds_only_without_failures_skips_or_interruption() {
+    fn a_summary_succeeds_only_without_failures_blocks_skips_or_interruption() {
         assert!(Summary::default().succeeded());
         let interrupted = Summary {
             interrupted: true,
@@ -382,5 +401,13 @@ mod tests {
             ..Summary::default()
         };
         assert!(!skipped.succeeded());
+        let blocked = Summary {
+            blocked: vec![Failure {
+                instance: "i-web1".to_owned(),
+                reason: "not found".to_owned(),
+            }],
+            ..Summary::default()
+        };
+        assert!(!blocked.succeeded());
     }
 }

@@ -584,6 +584,39 @@ async fn a_restart_only_change_is_recorded_effective_when_the_instance_started_s
 }
 
 #[tokio::test(start_paused = true)]
+async fn blocked_instances_are_reported_with_their_reason_and_fail_the_run_untouched() {
+    let mut scenario = Scenario::new(&[
+        Declared {
+            action: Action::Blocked,
+            ..declared("i-locked", Running)
+        },
+        declared("i-web", Running),
+    ]);
+    let reason = "the instance is locked for security";
+    scenario.plan.changes[0].reason = reason.to_owned();
+
+    let (summary, events) = scenario.apply(&options(10)).await;
+
+    assert_eq!(
+        outcome_of(&events, "i-locked"),
+        (Outcome::Blocked, reason.to_owned())
+    );
+    assert_eq!(summary.blocked.len(), 1);
+    assert_eq!(summary.blocked[0].reason, reason);
+    assert!(!summary.succeeded());
+    assert!(
+        scenario
+            .cloud
+            .calls()
+            .iter()
+            .all(|call| !call.ids.contains(&"i-locked".to_owned())),
+        "a blocked instance is never touched"
+    );
+    assert_eq!(scenario.phase("i-locked"), None);
+    scenario.assert_instance("i-web", Running, true);
+}
+
+#[tokio::test(start_paused = true)]
 async fn forgotten_instances_leave_the_state_without_any_call() {
     let mut scenario = Scenario::new(&[Declared {
         action: Action::Forget,

@@ -12,7 +12,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::apply::report::{JsonLines, PlainLines, Progress};
-use crate::apply::{self, ApplyError, Interrupt, Journal, Options, Reporter, StateFile};
+use crate::apply::{
+    self, ApplyError, Event, Interrupt, Journal, Options, Reporter, StateFile, Summary,
+};
 use crate::cli::{ApplyArgs, ApplyFormat, PlanFormat};
 use crate::document::LoadedDocument;
 use crate::ecs::Client;
@@ -52,6 +54,10 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<ExitCode, supe
     if !plan.has_changes() {
         record_settled(&plan, &mut state, &fleet, &mut journal)?;
         eprintln!("No changes: every declared password is in effect or waits as planned.");
+        if args.format == ApplyFormat::Json {
+            // CI reads the summary line to learn the outcome, also when there was nothing to do.
+            reporter_for(args.format).event(&Event::Summary(Summary::default()));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if asks {

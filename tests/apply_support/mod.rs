@@ -223,7 +223,9 @@ impl Workspace {
             let declared = Value::String(instance.password());
             let (status, effective) = expected(instance);
             assert_eq!(seen["status"], status, "{} status", instance.id);
-            let phase = &state["instances"][&instance.id]["phase"];
+            let record = &state["instances"][&instance.id];
+            assert_eq!(record["generation"], 1, "{} generation", instance.id);
+            let phase = &record["phase"];
             if effective {
                 assert_eq!(
                     seen["effective_password"], declared,
