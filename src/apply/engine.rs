@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use super::api::{CallFailure, InstanceApi, RestartKind, RestartResult};
 use super::job::{Job, Step, Work, resetting_record, restart_visible};
@@ -550,8 +551,12 @@ where
             let job = &active[index];
             let (api, region, id) = (self.api.clone(), job.region.clone(), job.id.clone());
             let password = job.desired.password.clone();
-            calls
-                .spawn(async move { (index, reset_with_retries(api, region, id, password).await) });
+            // The reset's own logs, and the client's logs of its calls, carry the instance id.
+            let span = tracing::debug_span!("instance", id = %id);
+            calls.spawn(
+                async move { (index, reset_with_retries(api, region, id, password).await) }
+                    .instrument(span),
+            );
         }
         while let Some(joined) = calls.join_next().await {
             let Ok((index, result)) = joined else {
@@ -631,13 +636,17 @@ where
                     .map(|&index| active[index].id.clone())
                     .collect();
                 let (api, region, chunk) = (self.api.clone(), region.clone(), chunk.to_vec());
-                calls.spawn(async move {
-                    let result = match kind {
-                        RestartKind::Reboot => api.reboot(&region, &ids).await,
-                        RestartKind::Start => api.start(&region, &ids).await,
-                    };
-                    (chunk, result)
-                });
+                let span = tracing::debug_span!("instances", ids = %ids.join(","));
+                calls.spawn(
+                    async move {
+                        let result = match kind {
+                            RestartKind::Reboot => api.reboot(&region, &ids).await,
+                            RestartKind::Start => api.start(&region, &ids).await,
+                        };
+                        (chunk, result)
+                    }
+                    .instrument(span),
+                );
             }
         }
         while let Some(joined) = calls.join_next().await {
