@@ -11,7 +11,12 @@ use serde_json::Value;
 
 /// Runs `passform apply` on a pseudo-terminal and types `answer` into it.
 fn apply_answering(workspace: &Workspace, answer: &str) -> Output {
-    let command = format!("{} apply", env!("CARGO_BIN_EXE_passform"));
+    run_on_a_terminal(workspace, "apply", answer)
+}
+
+/// Runs the shell command `passform <arguments>` on a pseudo-terminal and types `answer`.
+fn run_on_a_terminal(workspace: &Workspace, arguments: &str, answer: &str) -> Output {
+    let command = format!("{} {arguments}", env!("CARGO_BIN_EXE_passform"));
     let mut script = Command::new("script")
         .args(["--quiet", "--return", "--command", &command, "/dev/null"])
         .current_dir(workspace.directory.path())
@@ -97,4 +102,27 @@ fn on_a_terminal_instances_finished_outside_a_wave_are_shown_too() {
         "{applied}"
     );
     assert!(applied.contains("  blocked i-gone: not found"), "{applied}");
+}
+
+#[test]
+fn with_json_events_the_plan_and_question_stay_off_stdout() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "Running")]);
+    let events = workspace.path("events.jsonl");
+
+    // stdout goes to a file while the question is still asked on the terminal.
+    let arguments = format!("apply --format json > {}", events.display());
+    let output = run_on_a_terminal(&workspace, &arguments, "yes\n");
+
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("Only `yes` proceeds"), "asked: {shown}");
+    assert!(shown.contains("i-web1"), "the plan is shown: {shown}");
+    let written = std::fs::read_to_string(&events).expect("the events file");
+    let lines: Vec<&str> = written.lines().collect();
+    assert!(lines.len() > 1, "events were written: {written}");
+    for line in &lines {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|error| panic!("{line:?} is not one JSON event: {error}"));
+    }
+    workspace.assert_converged();
 }

@@ -61,7 +61,13 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<ExitCode, supe
         return Ok(ExitCode::SUCCESS);
     }
     if asks {
-        print_data(&render_plan(&plan, PlanFormat::Text))?;
+        let shown = render_plan(&plan, PlanFormat::Text);
+        if args.format == ApplyFormat::Json {
+            // stdout carries only the JSON events, one per line, for whatever reads them.
+            eprint!("{shown}");
+        } else {
+            print_data(&shown)?;
+        }
         confirm()?;
     }
     record_settled(&plan, &mut state, &fleet, &mut journal)?;
