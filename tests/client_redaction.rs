@@ -140,3 +140,87 @@ async fn a_signature_mismatch_echoing_the_password_reaches_neither_logs_nor_the_
     assert_clean(&format!("{error:?}"));
     assert_clean(&sink.text());
 }
+
+async fn reset_recorded(version: SignatureVersion) -> String {
+    let server = RecordingServer::start(json_answer("200 OK", r#"{"RequestId": "r-1"}"#)).await;
+    let client = Client::new(
+        Some(&server.url),
+        test_credentials(),
+        100.0,
+        quick_options(version),
+    )
+    .unwrap();
+    client
+        .reset_password("cn-hangzhou", "i-1", &SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    requests[0].clone()
+}
+
+fn assert_password_only_in_the_body(request: &str) {
+    let (head, body) = request.split_once("\r\n\r\n").unwrap();
+    let request_line = head.lines().next().unwrap();
+    assert_eq!(request_line, "POST / HTTP/1.1", "{request}");
+    let encoded = passform::ecs::sign::percent_encode(PASSWORD);
+    assert!(
+        body.contains(&format!("Password={encoded}")),
+        "the body lacks the password: {body}"
+    );
+    assert!(
+        !head.contains(PASSWORD) && !head.contains(&encoded),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/x-www-form-urlencoded")
+    );
+}
+
+#[tokio::test]
+async fn a_v2_password_travels_in_a_post_body_and_never_in_the_url() {
+    let request = reset_recorded(SignatureVersion::V2).await;
+    assert_password_only_in_the_body(&request);
+    assert!(request.contains("Signature="), "{request}");
+}
+
+#[tokio::test]
+async fn a_v3_password_travels_in_a_post_body_and_never_in_the_url() {
+    let request = reset_recorded(SignatureVersion::V3).await;
+    assert_password_only_in_the_body(&request);
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("authorization: acs3-hmac-sha256 credential=testid,"),
+        "{request}"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_signed_body_stays_with_the_endpoint() {
+    let elsewhere = RecordingServer::start(json_answer("200 OK", r#"{"RequestId": "r-2"}"#)).await;
+    let redirecting = RecordingServer::start(format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {}/\r\ncontent-length: 0\r\n\
+         connection: close\r\n\r\n",
+        elsewhere.url
+    ))
+    .await;
+    let client = Client::new(
+        Some(&redirecting.url),
+        test_credentials(),
+        100.0,
+        quick_options(SignatureVersion::V2),
+    )
+    .unwrap();
+    let error = client
+        .reset_password("cn-hangzhou", "i-1", &SecretString::from(PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_code(), Some("HTTP307"), "{error}");
+    assert_eq!(redirecting.requests().len(), 1);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the password was sent to the redirect's target"
+    );
+}
