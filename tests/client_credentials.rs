@@ -1,6 +1,7 @@
 //! Each credential source, resolved through the chain and used against the emulator: the
 //! SDK and Terraform variables, the aliyun CLI's AK, StsToken and EcsRamRole profiles, and the
-//! credentials file. Both signature versions carry an STS token.
+//! credentials file with an access key or an ECS RAM role. Both signature versions carry an
+//! STS token.
 
 mod client_support;
 
@@ -123,7 +124,10 @@ async fn a_missing_token_is_refused_by_the_emulator() {
         .read_fleet(&[("cn-hangzhou".to_owned(), "i-1".to_owned())])
         .await
         .unwrap_err();
-    assert!(error.api_code().is_some());
+    assert_eq!(
+        error.api_code(),
+        Some("InvalidSecurityToken.MismatchWithAccessKey")
+    );
 }
 
 #[tokio::test]
@@ -226,6 +230,21 @@ async fn an_ecs_ram_role_profile_fetches_credentials_from_the_metadata_service()
     let metadata = metadata_service().await;
     let environment = environment(&[], home.path(), &metadata);
     let used = read_with(STS_FLEET, None, &environment, SignatureVersion::V2).await;
+    assert!(used.source.contains("ECS RAM role `deployer`"));
+}
+
+#[tokio::test]
+async fn an_ecs_ram_role_in_the_credentials_file_fetches_credentials_from_the_metadata_service() {
+    let home = tempfile::tempdir().unwrap();
+    write(
+        home.path(),
+        ".alibabacloud/credentials",
+        "[default]\ntype = ecs_ram_role\nrole_name = deployer\n",
+    );
+    let metadata = metadata_service().await;
+    let environment = environment(&[], home.path(), &metadata);
+    let used = read_with(STS_FLEET, None, &environment, SignatureVersion::V3).await;
+    assert!(used.source.contains(".alibabacloud/credentials"));
     assert!(used.source.contains("ECS RAM role `deployer`"));
 }
 

@@ -202,3 +202,37 @@ pub fn json_answer(status: &str, body: &str) -> String {
         body.len()
     )
 }
+
+/// A log sink shared with the test.
+#[derive(Clone, Default)]
+pub struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogSink {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Captures this thread's logs up to `level` until the guard is dropped; tasks of a
+/// current-thread runtime log here too.
+pub fn capture_logs(level: tracing::Level) -> (LogSink, tracing::subscriber::DefaultGuard) {
+    let sink = LogSink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (sink, tracing::subscriber::set_default(subscriber))
+}
