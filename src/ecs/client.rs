@@ -175,7 +175,9 @@ impl Client {
         )
     }
 
-    /// A client with the given credentials and options.
+    /// A client with the given credentials and options. Certificates are checked against the
+    /// Mozilla root store built into passform; a private certificate authority, such as a
+    /// TLS-inspecting proxy's, cannot be added (docs/limitations.md).
     pub fn new(
         endpoint: Option<&str>,
         credentials: Credentials,

@@ -507,6 +507,8 @@ impl fmt::Debug for RoleCredentials {
 }
 
 /// Fetches a role's temporary credentials: a session token first (IMDSv2), then the role.
+/// There is no fallback to a request without a token, which the SDKs make when the token
+/// request fails (docs/limitations.md).
 /// The credentials are not refreshed: they last hours, far longer than one passform run, and a
 /// longer run fails with an expired-token error (listed in docs/limitations.md).
 async fn from_metadata(
