@@ -1,6 +1,7 @@
 //! The real `passform` binary against the real emulator over loopback: each credential source
-//! is named at debug level, a missing one is an error listing what was tried, and a `-vv` plan
-//! and apply leave no password, secret key or token in their output.
+//! is named at debug level, a missing one is an error listing what was tried, a proxy never
+//! carries plain-http requests, and a `-vv` plan and apply leave no password, secret key or
+//! token in their output.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -225,6 +226,30 @@ fn plan_refuses_plain_http_to_a_remote_endpoint() {
 }
 
 #[test]
+fn a_proxy_in_the_environment_is_not_used_for_a_loopback_endpoint() {
+    let sandbox = Sandbox::new();
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let mut command = sandbox.with_credentials();
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+    ] {
+        command.env(name, &proxy_url);
+    }
+    let output = run(command, &["plan"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        matches!(proxy.accept(), Err(error) if error.kind() == std::io::ErrorKind::WouldBlock),
+        "plain-http requests went through the proxy"
+    );
+}
+
+#[test]
 fn a_very_verbose_plan_and_apply_reveal_no_password_secret_key_or_token() {
     let sandbox = Sandbox::new();
     let mut passwords = Vec::new();
@@ -265,6 +290,10 @@ fn a_very_verbose_plan_and_apply_reveal_no_password_secret_key_or_token() {
     assert!(
         all.contains("ModifyInstanceAttribute"),
         "apply logged no reset"
+    );
+    assert!(
+        all.contains("Password=(sensitive)"),
+        "the trace logs did not show the reset's parameters"
     );
     let mut secrets: Vec<String> = passwords.clone();
     secrets.extend([SECRET.to_owned(), TOKEN.to_owned(), SEED.to_owned()]);

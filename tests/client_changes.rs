@@ -121,3 +121,62 @@ async fn restarts_are_sent_in_batches_of_one_hundred() {
     assert_eq!(order, ids.iter().collect::<Vec<_>>());
     assert_eq!(calls(&emulator, "RebootInstances").await, 2);
 }
+
+#[tokio::test]
+async fn refused_resets_and_restarts_carry_the_documented_codes_and_hints() {
+    let emulator = start(
+        "time_scale = 0.01\n[timing]\nreboot = 1000\n\
+         [[instance]]\nid = \"i-locked\"\nregion = \"cn-hangzhou\"\nlock_reasons = [\"security\"]\n\
+         [[instance]]\nid = \"i-windows\"\nregion = \"cn-hangzhou\"\nos_type = \"windows\"\n\
+         [[instance]]\nid = \"i-busy\"\nregion = \"cn-hangzhou\"\n",
+    )
+    .await;
+    let client = client_for(&emulator);
+    let password = SecretString::from(PASSWORD);
+    let reset_error = |id: &'static str, password: SecretString| {
+        let client = client.clone();
+        async move {
+            client
+                .reset_password("cn-hangzhou", id, &password)
+                .await
+                .unwrap_err()
+        }
+    };
+
+    let locked = reset_error("i-locked", password.clone()).await;
+    assert_eq!(locked.api_code(), Some("InstanceLockedForSecurity"));
+    let unknown = reset_error("i-unknown", password.clone()).await;
+    assert_eq!(unknown.api_code(), Some("InvalidInstanceId.NotFound"));
+    let slash = reset_error("i-windows", SecretString::from("/Windows#Pass1")).await;
+    assert_eq!(slash.api_code(), Some("InvalidPassword.Malformed"));
+    client
+        .reboot_instances("cn-hangzhou", &["i-busy".to_owned()])
+        .await
+        .unwrap();
+    let starting = reset_error("i-busy", password.clone()).await;
+    assert_eq!(starting.api_code(), Some("IncorrectInstanceStatus"));
+    for error in [&locked, &unknown, &slash, &starting] {
+        assert!(passform::report::Hint::hint(error).is_some(), "{error}");
+    }
+    // Refusals are final: each was sent once.
+    assert_eq!(calls(&emulator, "ModifyInstanceAttribute").await, 4);
+
+    let outcomes = client
+        .reboot_instances("cn-hangzhou", &["i-locked".to_owned(), "i-busy".to_owned()])
+        .await
+        .unwrap();
+    let codes: Vec<&str> = outcomes
+        .iter()
+        .map(|outcome| outcome.result.as_ref().unwrap_err().code.as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["InstanceLockedForSecurity", "IncorrectInstanceStatus"]
+    );
+    for id in ["i-locked", "i-windows"] {
+        assert_eq!(
+            emulated_instance(&emulator, id).await["pending_password"],
+            serde_json::Value::Null
+        );
+    }
+}

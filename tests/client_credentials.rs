@@ -1,6 +1,7 @@
 //! Each credential source, resolved through the chain and used against the emulator: the
 //! SDK and Terraform variables, the aliyun CLI's AK, StsToken and EcsRamRole profiles, and the
-//! credentials file. Both signature versions carry an STS token.
+//! credentials file with an access key or an ECS RAM role. Both signature versions carry an
+//! STS token.
 
 mod client_support;
 
@@ -123,7 +124,10 @@ async fn a_missing_token_is_refused_by_the_emulator() {
         .read_fleet(&[("cn-hangzhou".to_owned(), "i-1".to_owned())])
         .await
         .unwrap_err();
-    assert!(error.api_code().is_some());
+    assert_eq!(
+        error.api_code(),
+        Some("InvalidSecurityToken.MismatchWithAccessKey")
+    );
 }
 
 #[tokio::test]
@@ -177,6 +181,12 @@ async fn the_credentials_file_authenticates_with_the_emulator() {
 /// A stand-in for the instance metadata service: hands out a session token, then the role's
 /// credentials to requests that carry it.
 async fn metadata_service() -> String {
+    fake_metadata_service(true).await
+}
+
+/// A stand-in for the metadata service, with session tokens (IMDSv2) or without (IMDSv1: the
+/// token request is refused and the role's credentials are handed to any request).
+async fn fake_metadata_service(tokens: bool) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -187,12 +197,13 @@ async fn metadata_service() -> String {
             let mut request = vec![0u8; 4096];
             let read = stream.read(&mut request).await.unwrap_or(0);
             let request = String::from_utf8_lossy(&request[..read]).to_string();
-            let body = if request.starts_with("PUT /latest/api/token") {
+            let carries_token = request
+                .to_ascii_lowercase()
+                .contains("x-aliyun-ecs-metadata-token: session-token");
+            let body = if tokens && request.starts_with("PUT /latest/api/token") {
                 "session-token".to_owned()
             } else if request.starts_with("GET /latest/meta-data/ram/security-credentials/deployer")
-                && request
-                    .to_ascii_lowercase()
-                    .contains("x-aliyun-ecs-metadata-token: session-token")
+                && (carries_token || !tokens)
             {
                 r#"{"Code": "Success", "AccessKeyId": "STS.temporary",
                     "AccessKeySecret": "sts-secret", "SecurityToken": "sts-token",
@@ -227,6 +238,42 @@ async fn an_ecs_ram_role_profile_fetches_credentials_from_the_metadata_service()
     let environment = environment(&[], home.path(), &metadata);
     let used = read_with(STS_FLEET, None, &environment, SignatureVersion::V2).await;
     assert!(used.source.contains("ECS RAM role `deployer`"));
+}
+
+#[tokio::test]
+async fn an_ecs_ram_role_in_the_credentials_file_fetches_credentials_from_the_metadata_service() {
+    let home = tempfile::tempdir().unwrap();
+    write(
+        home.path(),
+        ".alibabacloud/credentials",
+        "[default]\ntype = ecs_ram_role\nrole_name = deployer\n",
+    );
+    let metadata = metadata_service().await;
+    let environment = environment(&[], home.path(), &metadata);
+    let used = read_with(STS_FLEET, None, &environment, SignatureVersion::V3).await;
+    assert!(used.source.contains(".alibabacloud/credentials"));
+    assert!(used.source.contains("ECS RAM role `deployer`"));
+}
+
+#[tokio::test]
+async fn a_metadata_service_without_session_tokens_is_asked_without_one() {
+    let home = tempfile::tempdir().unwrap();
+    write(
+        home.path(),
+        ".alibabacloud/credentials",
+        "[default]\ntype = ecs_ram_role\nrole_name = deployer\n",
+    );
+    let metadata = fake_metadata_service(false).await;
+    let environment = environment(&[], home.path(), &metadata);
+    read_with(STS_FLEET, None, &environment, SignatureVersion::V2).await;
+
+    let hardened = self::environment(
+        &[("ALIBABA_CLOUD_IMDSV1_DISABLED", "true")],
+        home.path(),
+        &metadata,
+    );
+    let error = credentials::resolve(None, &hardened).await.unwrap_err();
+    assert!(error.to_string().contains("deployer"), "{error}");
 }
 
 #[tokio::test]

@@ -205,6 +205,76 @@ async fn a_rate_limit_forces_the_shared_budget_down_and_every_read_completes() {
         client.budget().rate()
     );
     assert!(calls(&emulator, "DescribeInstances").await > 20);
+
+    // Without throttling, each success gives back a twentieth of the ceiling.
+    add_fault(&emulator, json!({"clear": true})).await;
+    for _ in 0..20 {
+        client.read_fleet(&wanted).await.unwrap();
+    }
+    assert_eq!(client.budget().rate(), 40.0, "the budget did not recover");
+}
+
+#[tokio::test]
+async fn each_retry_is_logged_at_debug_level_with_its_cause() {
+    let wanted = generated("cn-hangzhou", 1);
+    let emulator = start_with(&wanted).await;
+    add_fault(
+        &emulator,
+        json!({"action": "DescribeInstances", "error": "Throttling.User", "count": 1}),
+    )
+    .await;
+    let (sink, _guard) = capture_logs(tracing::Level::DEBUG);
+    client_for(&emulator).read_fleet(&wanted).await.unwrap();
+    let logs = sink.text();
+    let retry = logs
+        .lines()
+        .find(|line| line.contains("retrying"))
+        .unwrap_or_else(|| panic!("no retry was logged:\n{logs}"));
+    assert!(retry.contains("DEBUG"), "{retry}");
+    assert!(
+        retry.contains("cause=Throttling.User (HTTP 400)"),
+        "{retry}"
+    );
+    assert!(
+        retry.contains("DescribeInstances"),
+        "the retry names no action: {retry}"
+    );
+}
+
+#[tokio::test]
+async fn clearing_the_rules_lets_every_call_through_at_once() {
+    let wanted = generated("cn-hangzhou", 1);
+    let emulator = start_with(&wanted).await;
+    for rule in [
+        json!({"action": "*", "error": "InternalError", "count": 100}),
+        json!({"action": "DescribeInstances", "rate_limit_per_second": 1}),
+        json!({"action": "*", "latency_ms": 2000}),
+    ] {
+        add_fault(&emulator, rule).await;
+    }
+    // One attempt per call and a timeout below the latency: any rule left would fail a read.
+    let client = Client::new(
+        Some(&emulator.url()),
+        test_credentials(),
+        1000.0,
+        ClientOptions {
+            request_timeout: Duration::from_millis(1000),
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+            ..quick_options(SignatureVersion::V2)
+        },
+    )
+    .unwrap();
+    assert!(client.read_fleet(&wanted).await.is_err());
+    add_fault(&emulator, json!({"clear": true})).await;
+    let before = calls(&emulator, "DescribeInstances").await;
+    for _ in 0..5 {
+        let view = client.read_fleet(&wanted).await.unwrap();
+        assert_eq!(view.instances.len(), 1);
+    }
+    assert_eq!(calls(&emulator, "DescribeInstances").await, before + 5);
 }
 
 #[tokio::test]

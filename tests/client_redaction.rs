@@ -3,9 +3,6 @@
 
 mod client_support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use client_support::*;
 use passform::ecs::{Client, SignatureVersion};
 use passform::secret::SecretString;
@@ -16,35 +13,8 @@ const STS_FLEET: &str = "time_scale = 0.01\n[credentials]\naccess_key_id = \"STS
     [[instance]]\nid = \"i-1\"\nregion = \"cn-hangzhou\"\nstatus = \"Running\"\n\
     os_type = \"linux\"\n";
 
-/// A log sink shared with the test.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Sink {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-fn capture_trace_logs() -> (Sink, tracing::subscriber::DefaultGuard) {
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    (sink, tracing::subscriber::set_default(subscriber))
+fn capture_trace_logs() -> (LogSink, tracing::subscriber::DefaultGuard) {
+    capture_logs(tracing::Level::TRACE)
 }
 
 fn sts_client(emulator: &passform::emulator::RunningEmulator, version: SignatureVersion) -> Client {
@@ -66,10 +36,13 @@ fn assert_clean(logs: &str) {
         assert!(!logs.contains(secret), "the logs hold {secret}:\n{logs}");
     }
     let encoded = passform::ecs::sign::percent_encode(PASSWORD);
-    assert!(
-        !logs.contains(&encoded),
-        "the logs hold the encoded password"
-    );
+    let encoded_twice = passform::ecs::sign::percent_encode(&encoded);
+    for form in [&encoded, &encoded_twice] {
+        assert!(
+            !logs.contains(form.as_str()),
+            "the logs hold the encoded password"
+        );
+    }
     for line in logs.lines() {
         for marker in ["Signature=", "Authorization: ", "SecurityToken="] {
             if let Some(position) = line.find(marker) {
@@ -139,4 +112,88 @@ async fn a_signature_mismatch_echoing_the_password_reaches_neither_logs_nor_the_
     assert_clean(&rendered);
     assert_clean(&format!("{error:?}"));
     assert_clean(&sink.text());
+}
+
+async fn reset_recorded(version: SignatureVersion) -> String {
+    let server = RecordingServer::start(json_answer("200 OK", r#"{"RequestId": "r-1"}"#)).await;
+    let client = Client::new(
+        Some(&server.url),
+        test_credentials(),
+        100.0,
+        quick_options(version),
+    )
+    .unwrap();
+    client
+        .reset_password("cn-hangzhou", "i-1", &SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    requests[0].clone()
+}
+
+fn assert_password_only_in_the_body(request: &str) {
+    let (head, body) = request.split_once("\r\n\r\n").unwrap();
+    let request_line = head.lines().next().unwrap();
+    assert_eq!(request_line, "POST / HTTP/1.1", "{request}");
+    let encoded = passform::ecs::sign::percent_encode(PASSWORD);
+    assert!(
+        body.contains(&format!("Password={encoded}")),
+        "the body lacks the password: {body}"
+    );
+    assert!(
+        !head.contains(PASSWORD) && !head.contains(&encoded),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/x-www-form-urlencoded")
+    );
+}
+
+#[tokio::test]
+async fn a_v2_password_travels_in_a_post_body_and_never_in_the_url() {
+    let request = reset_recorded(SignatureVersion::V2).await;
+    assert_password_only_in_the_body(&request);
+    assert!(request.contains("Signature="), "{request}");
+}
+
+#[tokio::test]
+async fn a_v3_password_travels_in_a_post_body_and_never_in_the_url() {
+    let request = reset_recorded(SignatureVersion::V3).await;
+    assert_password_only_in_the_body(&request);
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("authorization: acs3-hmac-sha256 credential=testid,"),
+        "{request}"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_signed_body_stays_with_the_endpoint() {
+    let elsewhere = RecordingServer::start(json_answer("200 OK", r#"{"RequestId": "r-2"}"#)).await;
+    let redirecting = RecordingServer::start(format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {}/\r\ncontent-length: 0\r\n\
+         connection: close\r\n\r\n",
+        elsewhere.url
+    ))
+    .await;
+    let client = Client::new(
+        Some(&redirecting.url),
+        test_credentials(),
+        100.0,
+        quick_options(SignatureVersion::V2),
+    )
+    .unwrap();
+    let error = client
+        .reset_password("cn-hangzhou", "i-1", &SecretString::from(PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_code(), Some("HTTP307"), "{error}");
+    assert_eq!(redirecting.requests().len(), 1);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the password was sent to the redirect's target"
+    );
 }

@@ -1105,12 +1105,12 @@ async fn rate_limit_rule_throttles_calls_beyond_the_rate() {
 #[tokio::test]
 async fn latency_rule_delays_answers_until_cleared() {
     let api = Api::start(FLEET).await;
-    let rule = json!({"action": "*", "latency_ms": 150});
+    let rule = json!({"action": "*", "latency_ms": 500});
     assert_eq!(api.post("/_emulator/faults", rule).await.0, 200);
     let started = std::time::Instant::now();
     api.call("DescribeInstances", &[("RegionId", "cn-hangzhou")])
         .await;
-    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert!(started.elapsed() >= Duration::from_millis(500));
 
     assert_eq!(
         api.post("/_emulator/faults", json!({"clear": true}))
@@ -1121,7 +1121,7 @@ async fn latency_rule_delays_answers_until_cleared() {
     let started = std::time::Instant::now();
     api.call("DescribeInstances", &[("RegionId", "cn-hangzhou")])
         .await;
-    assert!(started.elapsed() < Duration::from_millis(150));
+    assert!(started.elapsed() < Duration::from_millis(500));
     let (status, body) = api
         .post("/_emulator/faults", json!({"action": "*", "colour": 1}))
         .await;

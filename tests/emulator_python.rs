@@ -10,8 +10,12 @@ use std::path::Path;
 
 use passform::emulator::{Emulator, Fleet};
 
+// Reboots take 1.5 s of real time, so that checks made while an instance is `Starting` do not
+// race its return to `Running` on a busy machine.
 const FLEET: &str = r#"
 time_scale = 0.01
+[timing]
+reboot = 150
 [[instance]]
 id = "i-run"
 region = "cn-hangzhou"
@@ -84,7 +88,15 @@ async fn run_script(script: &str, arguments: &[&str]) {
         output.status.success(),
         "{script} {arguments:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    let passed = stdout
+        .lines()
+        .filter(|line| line.starts_with("ok "))
+        .count();
+    assert!(passed > 0, "{script} ran no check\n{stdout}");
+    assert!(
+        stdout.contains(&format!("\n{passed} passed, 0 failed\n")),
+        "{script} did not report all {passed} checks passed\n{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -507,6 +507,8 @@ impl fmt::Debug for RoleCredentials {
 }
 
 /// Fetches a role's temporary credentials: a session token first (IMDSv2), then the role.
+/// A metadata service that answers the token request with an error is asked again without a
+/// token (IMDSv1), as the SDKs do, unless `ALIBABA_CLOUD_IMDSV1_DISABLED` is `true`.
 /// The credentials are not refreshed: they last hours, far longer than one passform run, and a
 /// longer run fails with an expired-token error (listed in docs/limitations.md).
 async fn from_metadata(
@@ -518,33 +520,35 @@ async fn from_metadata(
         role: role.to_owned(),
         source,
     };
+    // The answer holds a secret: it must come straight from the link-local service, never
+    // through a proxy from the environment or a redirect.
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(failed)?;
     let base = &environment.metadata_endpoint;
-    let token = http
-        .put(format!("{base}/latest/api/token"))
-        .header("X-aliyun-ecs-metadata-token-ttl-seconds", "21600")
-        .send()
+    let tokenless_allowed = !environment
+        .variable("ALIBABA_CLOUD_IMDSV1_DISABLED")
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+    let token = session_token(&http, base, tokenless_allowed)
         .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|error| failed(error.without_url()))?
-        .text()
-        .await
-        .map_err(failed)?;
-    let answer: RoleCredentials = http
-        .get(format!(
-            "{base}/latest/meta-data/ram/security-credentials/{role}"
-        ))
-        .header("X-aliyun-ecs-metadata-token", token)
+        .map_err(|error| failed(error.without_url()))?;
+    let mut request = http.get(format!(
+        "{base}/latest/meta-data/ram/security-credentials/{role}"
+    ));
+    if let Some(token) = token {
+        request = request.header("X-aliyun-ecs-metadata-token", token);
+    }
+    let answer: RoleCredentials = request
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
         .map_err(|error| failed(error.without_url()))?
         .json()
         .await
-        .map_err(failed)?;
+        .map_err(|error| failed(error.without_url()))?;
     if answer.code != "Success" || answer.access_key_id.is_empty() {
         return Err(CredentialsError::MetadataRefused {
             role: role.to_owned(),
@@ -557,6 +561,31 @@ async fn from_metadata(
         security_token: non_empty(answer.security_token).map(SecretString::new),
         source: format!("{source} (ECS RAM role `{role}`)"),
     })
+}
+
+/// The metadata service's session token, or `None` when it refused to hand one out and a
+/// request without a token is allowed. A service that cannot be reached is an error either way.
+async fn session_token(
+    http: &reqwest::Client,
+    base: &str,
+    tokenless_allowed: bool,
+) -> Result<Option<String>, reqwest::Error> {
+    let answer = http
+        .put(format!("{base}/latest/api/token"))
+        .header("X-aliyun-ecs-metadata-token-ttl-seconds", "21600")
+        .send()
+        .await?;
+    match answer.error_for_status() {
+        Ok(answer) => answer.text().await.map(Some),
+        Err(error) if tokenless_allowed => {
+            tracing::debug!(
+                status = ?error.status(),
+                "the metadata service refused a session token; asking without one"
+            );
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[cfg(test)]

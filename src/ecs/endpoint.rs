@@ -121,6 +121,11 @@ impl Endpoints {
         }
     }
 
+    /// Returns true for a plain `http://` endpoint, which is always a loopback address.
+    pub fn is_plain_http(&self) -> bool {
+        matches!(self, Self::Override(url) if url.scheme() == "http")
+    }
+
     /// The URL that serves `region`.
     pub fn url_for(&self, region: &str) -> Result<Url, EndpointError> {
         match self {
@@ -204,6 +209,12 @@ mod tests {
                 "{loopback}"
             );
         }
+        assert!(
+            Endpoints::from_setting(Some("http://127.0.0.1:8080"))
+                .unwrap()
+                .is_plain_http()
+        );
+        assert!(!Endpoints::from_setting(None).unwrap().is_plain_http());
         for remote in [
             "http://10.0.0.1:8080",
             "http://ecs.cn-hangzhou.aliyuncs.com",

@@ -476,22 +476,22 @@ mod tests {
     }
 
     #[test]
-    fn v2_matches_the_classic_describe_regions_vector() {
-        let parameters = pairs(&[
-            ("AccessKeyId", "testid"),
-            ("Action", "DescribeRegions"),
-            ("Format", "XML"),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
-            ("SignatureVersion", "1.0"),
-            ("Timestamp", "2016-02-23T12:46:24Z"),
-            ("Version", "2014-05-26"),
-        ]);
-        let string_to_sign = v2_string_to_sign("GET", &parameters);
-        assert_eq!(
-            v2_signature("testsecret", &string_to_sign),
-            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
-        );
+    fn v2_matches_the_classic_describe_regions_vector_in_both_spellings_of_the_time() {
+        let sign = |time_name: &str| {
+            let parameters = pairs(&[
+                ("AccessKeyId", "testid"),
+                ("Action", "DescribeRegions"),
+                ("Format", "XML"),
+                ("SignatureMethod", "HMAC-SHA1"),
+                ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
+                ("SignatureVersion", "1.0"),
+                (time_name, "2016-02-23T12:46:24Z"),
+                ("Version", "2014-05-26"),
+            ]);
+            v2_signature("testsecret", &v2_string_to_sign("GET", &parameters))
+        };
+        assert_eq!(sign("Timestamp"), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+        assert_eq!(sign("TimeStamp"), "CT9X0VtwR86fNWSnsc6v8YGOjuE=");
     }
 
     #[test]
@@ -512,8 +512,14 @@ mod tests {
             ("PageNumber", "1"),
         ]));
         let string_to_sign = v2_string_to_sign("POST", &parameters);
-        assert!(
-            string_to_sign.contains("InstanceIds%3D%255B%2522i-bp1aaaaaaaaaaaaaaaa1%2522%252C")
+        assert_eq!(
+            string_to_sign,
+            "POST&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeInstances%26Format%3DJSON%26\
+             InstanceIds%3D%255B%2522i-bp1aaaaaaaaaaaaaaaa1%2522%252C%2522i-bp1bbbbbbbbbbbbbbbb2\
+             %2522%255D%26PageNumber%3D1%26PageSize%3D100%26RegionId%3Dcn-hangzhou%26\
+             SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D0f3c1d2e-4b5a-6978-8a9b-0c1d2e3f4a5b\
+             %26SignatureVersion%3D1.0%26Timestamp%3D2024-05-01T12%253A00%253A00Z%26Version%3D\
+             2014-05-26"
         );
         assert_eq!(
             v2_signature("testsecret", &string_to_sign),
@@ -535,9 +541,18 @@ mod tests {
             ("Password", "Ab1!@#$%^&*()_+-=[]{};:',.<>/?~ \u{e9}"),
         ]));
         assert!(canonical_query(&parameters).contains(
-            "Password=Ab1%21%40%23%24%25%5E%26%2A%28%29_%2B-%3D%5B%5D%7B%7D%3B%3A%27%2C.%3C%3E%2F%3F~%20%C3%A9"
+            "&Password=Ab1%21%40%23%24%25%5E%26%2A%28%29_%2B-%3D%5B%5D%7B%7D%3B%3A%27%2C.%3C%3E%2F%3F~%20%C3%A9&"
         ));
         let string_to_sign = v2_string_to_sign("POST", &parameters);
+        assert_eq!(
+            string_to_sign,
+            "POST&%2F&AccessKeyId%3Dtestid%26Action%3DModifyInstanceAttribute%26Format%3DJSON%26\
+             InstanceId%3Di-bp1aaaaaaaaaaaaaaaa1%26Password%3DAb1%2521%2540%2523%2524%2525%255E\
+             %2526%252A%2528%2529_%252B-%253D%255B%255D%257B%257D%253B%253A%2527%252C.%253C%253E\
+             %252F%253F~%2520%25C3%25A9%26RegionId%3Dcn-hangzhou%26SignatureMethod%3DHMAC-SHA1%26\
+             SignatureNonce%3D6c1b9f0e-2d3a-4e5f-8a7b-9c0d1e2f3a4b%26SignatureVersion%3D1.0%26\
+             Timestamp%3D2024-05-01T12%253A00%253A01Z%26Version%3D2014-05-26"
+        );
         assert_eq!(
             v2_signature("s3cr3t/Key+With=Chars", &string_to_sign),
             "djwGvRy/hMTK2Z83ywSdSyuykL8="
@@ -560,6 +575,15 @@ mod tests {
         ]));
         let string_to_sign = v2_string_to_sign("GET", &parameters);
         assert_eq!(
+            string_to_sign,
+            "GET&%2F&AccessKeyId%3DSTS.NTestTemporaryKeyId%26Action%3DRebootInstance%26ForceStop\
+             %3Dfalse%26Format%3DJSON%26InstanceId%3Di-uf6ccccccccccccccccc%26RegionId%3D\
+             cn-shanghai%26SecurityToken%3DCAIS8gF1q6Ft5B2yfSjIr5bnLtbOjKtM%252B%252FaeaEXYhXI\
+             %252FZrl8ubXOjzz2IHhMeXRtA%252B0Xs%252Fo%253D%26SignatureMethod%3DHMAC-SHA1%26\
+             SignatureNonce%3Da1b2c3d4e5f60718293a4b5c6d7e8f90%26SignatureVersion%3D1.0%26\
+             Timestamp%3D2024-05-01T12%253A00%253A02Z%26Version%3D2014-05-26"
+        );
+        assert_eq!(
             v2_signature("stsTestSecret", &string_to_sign),
             "ld1f0RTrGEoP2hZrxNPW0BtjfZY="
         );
@@ -578,7 +602,15 @@ mod tests {
             ("BatchOptimization", "SuccessFirst"),
         ]));
         let string_to_sign = v2_string_to_sign("POST", &parameters);
-        assert!(string_to_sign.contains("%26SignatureType%3D%26"));
+        assert_eq!(
+            string_to_sign,
+            "POST&%2F&AccessKeyId%3Dtestid%26Action%3DStartInstances%26BatchOptimization%3D\
+             SuccessFirst%26Format%3DJSON%26InstanceId.1%3Di-bp1aaaaaaaaaaaaaaaa1%26InstanceId.2\
+             %3Di-bp1bbbbbbbbbbbbbbbb2%26RegionId%3Dcn-hangzhou%26SignatureMethod%3DHMAC-SHA1%26\
+             SignatureNonce%3Dd41d8cd98f00b204e9800998ecf8427e%26SignatureType%3D%26\
+             SignatureVersion%3D1.0%26Timestamp%3D2024-05-01T12%253A00%253A03Z%26Version%3D\
+             2014-05-26"
+        );
         assert_eq!(
             v2_signature("testsecret", &string_to_sign),
             "0vwG7Q8/crEEoTqi0tFht8U7fnI="
@@ -600,14 +632,9 @@ mod tests {
         headers.iter().map(|(name, _)| name.clone()).collect()
     }
 
-    #[test]
-    fn v3_matches_the_documented_example() {
-        let headers = v3_headers(
-            "ecs.cn-shanghai.aliyuncs.com",
-            "RunInstances",
-            "2023-10-26T10:22:32Z",
-            "3156853299f313e23d1673dc12e1703d",
-        );
+    /// The hashed canonical request and the signature of the V3 documentation's example.
+    fn doc_3(date: &str, nonce: &str) -> (String, String) {
+        let headers = v3_headers("ecs.cn-shanghai.aliyuncs.com", "RunInstances", date, nonce);
         let query = pairs(&[
             (
                 "ImageId",
@@ -624,13 +651,31 @@ mod tests {
             signed_headers: &signed_headers,
             hashed_payload: &sha256_hex(b""),
         });
-        assert_eq!(
+        (
             sha256_hex(canonical.as_bytes()),
+            v3_signature("YourAccessKeySecret", &v3_string_to_sign(&canonical)),
+        )
+    }
+
+    #[test]
+    fn v3_matches_the_documented_example() {
+        let (hashed, signature) = doc_3("2023-10-26T10:22:32Z", "3156853299f313e23d1673dc12e1703d");
+        assert_eq!(
+            hashed,
             "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
         );
         assert_eq!(
-            v3_signature("YourAccessKeySecret", &v3_string_to_sign(&canonical)),
+            signature,
             "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
+        );
+    }
+
+    #[test]
+    fn v3_matches_the_documented_example_with_the_header_table_date_and_nonce() {
+        let (_, signature) = doc_3("2023-10-26T09:01:01Z", "d410180a5abf7fe235dd9b74aca91fc0");
+        assert_eq!(
+            signature,
+            "e521358f7776c97df52e6b2891a8bc73026794a071b50c3323388c4e0df64804"
         );
     }
 
@@ -756,6 +801,133 @@ mod tests {
         assert_eq!(error.code, "InvalidSecurityToken.MismatchWithAccessKey");
         let with = signed_v2_request("n-7", "2024-05-01T12:00:00Z", "testsecret", Some("token-1"));
         assert_eq!(authenticator.authenticate(&with, now), Ok(()));
+    }
+
+    fn form_header() -> (String, String) {
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        )
+    }
+
+    /// The core SDK's StartInstances request of vector new-core, exactly as it went on the
+    /// wire: common parameters and the signature in the URL, instance ids in the form body.
+    fn core_sdk_start_instances(body: &[u8]) -> ApiRequest {
+        let query = "Action=StartInstances&Version=2014-05-26&RegionId=cn-hangzhou&\
+                     Timestamp=2024-05-01T12%3A00%3A03Z&SignatureMethod=HMAC-SHA1&SignatureType=&\
+                     SignatureVersion=1.0&SignatureNonce=d41d8cd98f00b204e9800998ecf8427e&\
+                     AccessKeyId=testid&Format=JSON&Signature=0vwG7Q8%2FcrEEoTqi0tFht8U7fnI%3D";
+        ApiRequest::new("POST", "/", Some(query), vec![form_header()], body.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn the_core_sdk_url_and_form_body_of_vector_new_core_are_accepted() {
+        let request = core_sdk_start_instances(
+            b"InstanceId.1=i-bp1aaaaaaaaaaaaaaaa1&InstanceId.2=i-bp1bbbbbbbbbbbbbbbb2&\
+              BatchOptimization=SuccessFirst",
+        );
+        assert_eq!(
+            authenticator().authenticate(&request, at("2024-05-01T12:00:03Z")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn form_body_parameters_are_signed_so_a_changed_body_is_refused() {
+        let request = core_sdk_start_instances(
+            b"InstanceId.1=i-bp1aaaaaaaaaaaaaaaa1&InstanceId.2=i-bp1cccccccccccccccc3&\
+              BatchOptimization=SuccessFirst",
+        );
+        let error = authenticator()
+            .authenticate(&request, at("2024-05-01T12:00:03Z"))
+            .unwrap_err();
+        assert_eq!(error.code, "SignatureDoesNotMatch");
+        assert!(
+            error.message.ends_with(
+                "server string to sign is:POST&%2F&AccessKeyId%3Dtestid%26Action%3DStartInstances\
+                 %26BatchOptimization%3DSuccessFirst%26Format%3DJSON%26InstanceId.1%3D\
+                 i-bp1aaaaaaaaaaaaaaaa1%26InstanceId.2%3Di-bp1cccccccccccccccc3%26RegionId%3D\
+                 cn-hangzhou%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D\
+                 d41d8cd98f00b204e9800998ecf8427e%26SignatureType%3D%26SignatureVersion%3D1.0%26\
+                 Timestamp%3D2024-05-01T12%253A00%253A03Z%26Version%3D2014-05-26"
+            ),
+            "{}",
+            error.message
+        );
+    }
+
+    /// Vector new-4 as a request: the password in the query with `+` for its space, as the
+    /// SDKs send it, an unsigned header beside the signed ones, and the published signature.
+    fn modify_request_of_vector_new_4(signature: &str) -> ApiRequest {
+        let mut headers = v3_headers(
+            "ecs.cn-hangzhou.aliyuncs.com",
+            "ModifyInstanceAttribute",
+            "2024-05-01T12:00:04Z",
+            "5f2b6c0d9e8a7b6c5d4e3f2a1b0c9d8e",
+        );
+        headers.push(("user-agent".to_owned(), "not signed".to_owned()));
+        headers.push((
+            "authorization".to_owned(),
+            format!(
+                "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;\
+                 x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,\
+                 Signature={signature}"
+            ),
+        ));
+        let query = "InstanceId=i-bp1aaaaaaaaaaaaaaaa1&Password=Ab1%21%40%23%24%25%5E%26%2A%28%29\
+                     _%2B-%3D%5B%5D%7B%7D%3B%3A%27%2C.%3C%3E%2F%3F~+%C3%A9";
+        ApiRequest::new("POST", "/", Some(query), headers, Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn the_request_of_vector_new_4_is_accepted_under_v3() {
+        let request = modify_request_of_vector_new_4(
+            "a584beee40aca54103bcddd58ee57bc25d5f91d232985268b5e6d3e2027d2407",
+        );
+        assert_eq!(
+            authenticator().authenticate(&request, at("2024-05-01T12:00:04Z")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_wrong_v3_signature_gets_the_server_string_to_sign() {
+        let request = modify_request_of_vector_new_4(&"0".repeat(64));
+        let error = authenticator()
+            .authenticate(&request, at("2024-05-01T12:00:04Z"))
+            .unwrap_err();
+        assert_eq!(error.code, "SignatureDoesNotMatch");
+        assert!(
+            error.message.ends_with(
+                "server string to sign is:ACS3-HMAC-SHA256\n\
+                 616ae901c822ca69213f963f4e07cee5aafef7e1912410edddab98a09775c9d7"
+            ),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn unknown_access_key_is_not_found_with_http_404() {
+        let mut parameters = common("n-8", "2024-05-01T12:00:00Z");
+        parameters.extend(pairs(&[
+            ("AccessKeyId", "nobody"),
+            ("Action", "DescribeInstances"),
+        ]));
+        parameters.push(("Signature".to_owned(), "AAAA".to_owned()));
+        let query = parameters
+            .iter()
+            .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = ApiRequest::new("GET", "/", Some(&query), Vec::new(), Vec::new()).unwrap();
+        let error = authenticator()
+            .authenticate(&request, at("2024-05-01T12:00:00Z"))
+            .unwrap_err();
+        assert_eq!(
+            (error.status, error.code.as_str()),
+            (404, "InvalidAccessKeyId.NotFound")
+        );
     }
 
     #[test]

@@ -222,6 +222,12 @@ fn resolve_credentials(raw: Option<RawCredentials>) -> Credentials {
 
 fn resolve_instance(raw: RawInstance) -> Result<FleetInstance, EmulatorError> {
     let id = raw.id;
+    if id.is_empty() {
+        return Err(invalid("an instance has an empty `id`"));
+    }
+    if raw.region.is_empty() {
+        return Err(invalid(&format!("instance `{id}` has an empty `region`")));
+    }
     let status = match raw.status.as_deref() {
         None => Status::Running,
         Some(text) => text.parse().map_err(|_| {
@@ -357,6 +363,19 @@ os_type = "windows"
         assert!(error.to_string().contains("status `Up`"), "{error}");
         let error = Fleet::parse("time_scale = 0").unwrap_err();
         assert!(error.to_string().contains("time_scale"), "{error}");
+    }
+
+    #[test]
+    fn fleet_with_an_empty_id_or_region_is_refused() {
+        let error = Fleet::parse("[[instance]]\nid = \"\"\nregion = \"r\"\n").unwrap_err();
+        assert!(error.to_string().contains("empty `id`"), "{error}");
+        let error = Fleet::parse("[[instance]]\nid = \"i-a\"\nregion = \"\"\n").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("instance `i-a` has an empty `region`"),
+            "{error}"
+        );
     }
 
     #[test]

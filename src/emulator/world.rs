@@ -71,7 +71,10 @@ impl World {
     }
 
     /// Finds a live instance, settled to `now_ms`. With a region, an instance of another
-    /// region is not found, as the real service answers only for the region asked.
+    /// region is not found, as the real service answers only for the region asked. Without
+    /// one (the current SDK sends no `RegionId` to the single-instance operations), any region's
+    /// instance is found: every region is served at one address, so the emulator cannot tell
+    /// the region from the host as the service does (docs/limitations.md).
     pub fn find(&mut self, id: &str, region: Option<&str>, now_ms: u64) -> Result<usize, ApiError> {
         let index = *self
             .by_id

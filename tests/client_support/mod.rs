@@ -135,3 +135,104 @@ pub async fn add_fault(emulator: &RunningEmulator, rule: Value) {
         .expect("the emulator answers");
     assert!(response.status().is_success(), "fault rule {rule} refused");
 }
+
+/// A one-answer HTTP server on loopback that records every request it receives (head and
+/// body, as raw text) and answers each with `answer`, a whole HTTP/1.1 response.
+pub struct RecordingServer {
+    pub url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RecordingServer {
+    pub async fn start(answer: String) -> RecordingServer {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = std::sync::Arc::clone(&requests);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut received = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !complete(&received) {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => received.extend_from_slice(&buffer[..read]),
+                    }
+                }
+                recorded
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&received).into_owned());
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        RecordingServer { url, requests }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Returns true once `received` holds a request head and as much body as it announced.
+fn complete(received: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(received);
+    let Some(end) = text.find("\r\n\r\n") else {
+        return false;
+    };
+    let length = text[..end]
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    received.len() >= end + 4 + length
+}
+
+/// A whole HTTP/1.1 response with a JSON body.
+pub fn json_answer(status: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// A log sink shared with the test.
+#[derive(Clone, Default)]
+pub struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogSink {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Captures this thread's logs up to `level` until the guard is dropped; tasks of a
+/// current-thread runtime log here too.
+pub fn capture_logs(level: tracing::Level) -> (LogSink, tracing::subscriber::DefaultGuard) {
+    let sink = LogSink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (sink, tracing::subscriber::set_default(subscriber))
+}

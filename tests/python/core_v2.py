@@ -113,10 +113,33 @@ def reboot(instance_id, **options):
     return request
 
 
-def start(instance_id):
+def start(instance_id, **options):
     request = StartInstanceRequest.StartInstanceRequest()
     request.set_InstanceId(instance_id)
+    for name, value in options.items():
+        getattr(request, f"set_{name}")(value)
     return request
+
+
+def stop(instance_id, **options):
+    request = StopInstanceRequest.StopInstanceRequest()
+    request.set_InstanceId(instance_id)
+    request.set_ForceStop(False)
+    for name, value in options.items():
+        getattr(request, f"set_{name}")(value)
+    return request
+
+
+def batch(request_class, instance_ids, **options):
+    request = request_class()
+    request.set_InstanceIds(instance_ids)
+    for name, value in options.items():
+        getattr(request, f"set_{name}")(value)
+    return request
+
+
+def codes_of(body):
+    return {item["InstanceId"]: item["Code"] for item in body["InstanceResponses"]["InstanceResponse"]}
 
 
 @check
@@ -128,6 +151,8 @@ def password_is_pending_until_reboot_then_effective():
     call(reboot("i-run"))
     expect_equal(emulator.instance("i-run")["status"], "Starting", "status after reboot")
     expect_equal(error_of(modify("i-run", "Another#Pass1")), (403, "IncorrectInstanceStatus"), "reset while Starting")
+    expect_equal(error_of(reboot("i-run")), (403, "IncorrectInstanceStatus"), "reboot while Starting")
+    expect_equal(emulator.instance("i-run")["pending_password"], SPECIAL_PASSWORD, "pending password kept")
     emulator.wait_for_status("i-run", "Running")
     inside = emulator.instance("i-run")
     expect_equal(inside["effective_password"], SPECIAL_PASSWORD, "effective password after")
@@ -148,9 +173,15 @@ def preconditions_are_refused_with_documented_codes():
     expect_equal(error_of(start("i-halt")), (403, "IncorrectInstanceStatus"), "start a Running instance")
     expect_equal(error_of(reboot("i-lock")), (403, "InstanceLockedForSecurity"), "reboot a locked instance")
     expect_equal(error_of(modify("i-lock", "Locked#Pass1")), (403, "InstanceLockedForSecurity"), "reset a locked instance")
+    expect_equal(error_of(start("i-lock")), (403, "InstanceLockedForSecurity"), "start a locked instance")
+    expect_equal(error_of(stop("i-lock")), (403, "InstanceLockedForSecurity"), "stop a locked instance")
     expect_equal(error_of(reboot("i-nothing")), (404, "InvalidInstanceId.NotFound"), "unknown instance")
+    expect_equal(error_of(modify("i-nothing", "Unknown#Pass1")), (404, "InvalidInstanceId.NotFound"), "reset an unknown instance")
     expect_equal(error_of(reboot("i-sh")), (404, "InvalidInstanceId.NotFound"), "instance of another region")
     expect_equal(error_of(modify("i-halt", "weak")), (400, "InvalidPassword.Malformed"), "weak password")
+    # The SDK sends the space as `+`: a policy error, not a signature error, shows it was decoded.
+    expect_equal(error_of(modify("i-halt", "Has Space#12")), (400, "InvalidPassword.Malformed"), "password with a space")
+    expect_equal(emulator.instance("i-halt")["pending_password"], None, "refused resets changed nothing")
     expect_equal(error_of(reboot("i-halt", DryRun=True)), (400, "DryRunOperation"), "dry run")
     expect_equal(emulator.instance("i-halt")["status"], "Running", "dry run changed nothing")
 
@@ -180,6 +211,32 @@ def batch_start_and_reboot_answer_per_instance():
     codes = [item["Code"] for item in body["InstanceResponses"]["InstanceResponse"]]
     expect_equal(codes, ["200", "200"], "RebootInstances codes")
     expect_equal(emulator.instance("i-batch4")["status"], "Starting", "rebooted")
+
+
+@check
+def reboot_instances_answers_per_instance_or_fails_whole():
+    body = call(batch(RebootInstancesRequest.RebootInstancesRequest, ["i-fill02", "i-batch2"], BatchOptimization="SuccessFirst"))
+    expect_equal(codes_of(body), {"i-fill02": "200", "i-batch2": "IncorrectInstanceStatus"}, "RebootInstances codes")
+    expect_equal(emulator.instance("i-fill02")["status"], "Starting", "the Running one rebooted")
+    request = batch(RebootInstancesRequest.RebootInstancesRequest, ["i-fill03", "i-batch2"])
+    expect_equal(error_of(request), (403, "IncorrectInstanceStatus"), "AllTogether with a Stopped instance")
+    expect_equal(emulator.instance("i-fill03")["status"], "Running", "AllTogether rebooted nothing")
+
+
+@check
+def dry_runs_check_preconditions_and_change_nothing():
+    expect_equal(error_of(start("i-batch2", DryRun=True)), (400, "DryRunOperation"), "StartInstance dry run")
+    expect_equal(error_of(stop("i-fill00", DryRun=True)), (400, "DryRunOperation"), "StopInstance dry run")
+    expect_equal(error_of(stop("i-batch2", DryRun=True)), (403, "IncorrectInstanceStatus"), "dry run of an impossible stop")
+    request = DescribeInstancesRequest.DescribeInstancesRequest()
+    request.set_DryRun(True)
+    expect_equal(error_of(request), (400, "DryRunOperation"), "DescribeInstances dry run")
+    body = call(batch(StartInstancesRequest.StartInstancesRequest, ["i-batch2"], BatchOptimization="SuccessFirst", DryRun=True))
+    expect_equal(codes_of(body), {"i-batch2": "DRYRUN.SUCCESS"}, "StartInstances dry run")
+    body = call(batch(RebootInstancesRequest.RebootInstancesRequest, ["i-fill01"], BatchOptimization="SuccessFirst", DryRun=True))
+    expect_equal(codes_of(body), {"i-fill01": "DRYRUN.SUCCESS"}, "RebootInstances dry run")
+    statuses = [emulator.instance(name)["status"] for name in ("i-batch2", "i-fill00", "i-fill01")]
+    expect_equal(statuses, ["Stopped", "Running", "Running"], "statuses after the dry runs")
 
 
 @check

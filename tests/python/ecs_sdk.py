@@ -98,8 +98,16 @@ def reboot(instance_id, **fields):
     return ("reboot_instance", models.RebootInstanceRequest(instance_id=instance_id, force_stop=False, **fields))
 
 
-def start(instance_id):
-    return ("start_instance", models.StartInstanceRequest(instance_id=instance_id))
+def start(instance_id, **fields):
+    return ("start_instance", models.StartInstanceRequest(instance_id=instance_id, **fields))
+
+
+def stop(instance_id, **fields):
+    return ("stop_instance", models.StopInstanceRequest(instance_id=instance_id, force_stop=False, **fields))
+
+
+def codes_of(body):
+    return {item["InstanceId"]: item["Code"] for item in body["InstanceResponses"]["InstanceResponse"]}
 
 
 @check
@@ -111,6 +119,8 @@ def password_is_pending_until_reboot_then_effective():
     call(*reboot("i-run"))
     expect_equal(emulator.instance("i-run")["status"], "Starting", "status after reboot")
     expect_equal(error_of(*modify("i-run", "Another#Pass1")), (403, "IncorrectInstanceStatus"), "reset while Starting")
+    expect_equal(error_of(*reboot("i-run")), (403, "IncorrectInstanceStatus"), "reboot while Starting")
+    expect_equal(emulator.instance("i-run")["pending_password"], SPECIAL_PASSWORD, "pending password kept")
     emulator.wait_for_status("i-run", "Running")
     inside = emulator.instance("i-run")
     expect_equal(inside["effective_password"], SPECIAL_PASSWORD, "effective password after")
@@ -131,8 +141,16 @@ def preconditions_are_refused_with_documented_codes():
     expect_equal(error_of(*start("i-halt")), (403, "IncorrectInstanceStatus"), "start a Running instance")
     expect_equal(error_of(*reboot("i-lock")), (403, "InstanceLockedForSecurity"), "reboot a locked instance")
     expect_equal(error_of(*modify("i-lock", "Locked#Pass1")), (403, "InstanceLockedForSecurity"), "reset a locked instance")
+    expect_equal(error_of(*start("i-lock")), (403, "InstanceLockedForSecurity"), "start a locked instance")
+    expect_equal(error_of(*stop("i-lock")), (403, "InstanceLockedForSecurity"), "stop a locked instance")
     expect_equal(error_of(*reboot("i-nothing")), (404, "InvalidInstanceId.NotFound"), "unknown instance")
+    expect_equal(error_of(*modify("i-nothing", "Unknown#Pass1")), (404, "InvalidInstanceId.NotFound"), "reset an unknown instance")
+    sh = ("reboot_instances", models.RebootInstancesRequest(region_id="cn-hangzhou", instance_id=["i-sh"]))
+    expect_equal(error_of(*sh), (404, "InvalidInstanceId.NotFound"), "instance of another region")
     expect_equal(error_of(*modify("i-halt", "weak")), (400, "InvalidPassword.Malformed"), "weak password")
+    # The SDK sends the space as `+`: a policy error, not a signature error, shows it was decoded.
+    expect_equal(error_of(*modify("i-halt", "Has Space#12")), (400, "InvalidPassword.Malformed"), "password with a space")
+    expect_equal(emulator.instance("i-halt")["pending_password"], None, "refused resets changed nothing")
     expect_equal(error_of(*reboot("i-halt", dry_run=True)), (400, "DryRunOperation"), "dry run")
     expect_equal(emulator.instance("i-halt")["status"], "Running", "dry run changed nothing")
 
@@ -160,6 +178,31 @@ def batch_start_and_reboot_answer_per_instance():
 
 
 @check
+def reboot_instances_answers_per_instance_or_fails_whole():
+    request = models.RebootInstancesRequest(region_id="cn-hangzhou", instance_id=["i-fill02", "i-batch2"], batch_optimization="SuccessFirst")
+    expect_equal(codes_of(call("reboot_instances", request)), {"i-fill02": "200", "i-batch2": "IncorrectInstanceStatus"}, "RebootInstances codes")
+    expect_equal(emulator.instance("i-fill02")["status"], "Starting", "the Running one rebooted")
+    request = models.RebootInstancesRequest(region_id="cn-hangzhou", instance_id=["i-fill03", "i-batch2"])
+    expect_equal(error_of("reboot_instances", request), (403, "IncorrectInstanceStatus"), "AllTogether with a Stopped instance")
+    expect_equal(emulator.instance("i-fill03")["status"], "Running", "AllTogether rebooted nothing")
+
+
+@check
+def dry_runs_check_preconditions_and_change_nothing():
+    expect_equal(error_of(*start("i-batch2", dry_run=True)), (400, "DryRunOperation"), "StartInstance dry run")
+    expect_equal(error_of(*stop("i-fill00", dry_run=True)), (400, "DryRunOperation"), "StopInstance dry run")
+    expect_equal(error_of(*stop("i-batch2", dry_run=True)), (403, "IncorrectInstanceStatus"), "dry run of an impossible stop")
+    describe_dry = models.DescribeInstancesRequest(region_id="cn-hangzhou", dry_run=True)
+    expect_equal(error_of("describe_instances", describe_dry), (400, "DryRunOperation"), "DescribeInstances dry run")
+    request = models.StartInstancesRequest(region_id="cn-hangzhou", instance_id=["i-batch2"], batch_optimization="SuccessFirst", dry_run=True)
+    expect_equal(codes_of(call("start_instances", request)), {"i-batch2": "DRYRUN.SUCCESS"}, "StartInstances dry run")
+    request = models.RebootInstancesRequest(region_id="cn-hangzhou", instance_id=["i-fill01"], batch_optimization="SuccessFirst", dry_run=True)
+    expect_equal(codes_of(call("reboot_instances", request)), {"i-fill01": "DRYRUN.SUCCESS"}, "RebootInstances dry run")
+    statuses = [emulator.instance(name)["status"] for name in ("i-batch2", "i-fill00", "i-fill01")]
+    expect_equal(statuses, ["Stopped", "Running", "Running"], "statuses after the dry runs")
+
+
+@check
 def malformed_requests_get_missing_or_invalid_parameter():
     expect_equal(error_of("reboot_instance", models.RebootInstanceRequest()), (400, "MissingParameter"), "no InstanceId")
     expect_equal(error_of("describe_instances", models.DescribeInstancesRequest(region_id="cn-hangzhou", page_size=101)), (400, "InvalidParameter"), "PageSize above 100")
@@ -179,7 +222,17 @@ def describe_request():
 
 @check
 def wrong_secret_is_refused_as_a_signature_mismatch():
-    expect_equal(error_of(*describe_request(), secret="not-the-secret"), (400, "SignatureDoesNotMatch"), "wrong secret")
+    try:
+        call(*describe_request(), secret="not-the-secret")
+    except AlibabaCloudException as error:
+        expect_equal(error.code, "SignatureDoesNotMatch", "code")
+        marker = "server string to sign is:"
+        expect_equal(marker in error.message, True, f"message names the server's string to sign: {error.message!r}")
+        server_string = error.message.split(marker, 1)[1]
+        expected_start = "ACS3-HMAC-SHA256\n" if SIGNATURE == "v3" else "POST&%2F&AccessKeyId%3Dtestid%26"
+        expect_equal(server_string.startswith(expected_start), True, f"string to sign {server_string!r}")
+        return
+    raise AssertionError("a wrong secret was accepted")
 
 
 @check
