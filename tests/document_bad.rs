@@ -4,7 +4,7 @@
 mod document_support;
 
 use base64::Engine as _;
-use document_support::{Sandbox, snapshot, stderr, stdout};
+use document_support::{Emulator, Sandbox, snapshot, stderr, stdout};
 
 /// The commands that read and validate the document.
 const READERS: &[&[&str]] = &[&["validate"], &["password", "i-a"], &["rotate", "--all"]];
@@ -271,4 +271,82 @@ fn the_problem_report_reads_as_pinned() {
         hint: choose a password that ECS accepts (docs/document.md lists the policy), or remove `password` to use a derived one
     hint: fix the problems above with `passform edit`
     "#);
+}
+
+/// Applies generation 2 of `i-a` with an explicit password, then writes `changed` as the
+/// document: the state now records what the document contradicts.
+fn applied_then_changed(emulator: &Emulator, sandbox: &Sandbox, changed: &str) {
+    let applied = format!("{INSTANCE}generation = 2\npassword = \"Applied#Pass1\"\n");
+    sandbox.write_document(&sandbox.plaintext(&applied));
+    let output = emulator
+        .passform(sandbox)
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(sandbox.path("passform.state.json").exists());
+    sandbox.write_document(&sandbox.plaintext(&format!("{INSTANCE}{changed}")));
+}
+
+/// Runs `plan` and `apply` against the emulator: both exit 1 naming the problem with a hint,
+/// print nothing on stdout, change no file, and echo neither password.
+fn refused_by_plan_and_apply(emulator: &Emulator, sandbox: &Sandbox, expected: &[&str]) {
+    let before = snapshot(sandbox.directory.path());
+    for arguments in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let output = emulator.passform(sandbox).args(arguments).output().unwrap();
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert_eq!(output.status.code(), Some(1), "{arguments:?}: {err}");
+        for expected in expected {
+            assert!(
+                err.contains(expected),
+                "{arguments:?} should say {expected:?}: {err}"
+            );
+        }
+        assert!(!err.contains("panicked"), "{arguments:?}: {err}");
+        assert_eq!(out, "", "{arguments:?}");
+        for password in ["Applied#Pass1", "Changed#Pass2"] {
+            assert!(
+                !err.contains(password),
+                "{arguments:?} echoed a password: {err}"
+            );
+        }
+        assert_eq!(snapshot(sandbox.directory.path()), before, "{arguments:?}");
+    }
+}
+
+#[test]
+fn a_lowered_generation_is_refused_by_plan_and_apply() {
+    let sandbox = Sandbox::new();
+    let emulator = Emulator::start(&sandbox);
+    applied_then_changed(
+        &emulator,
+        &sandbox,
+        "generation = 1\npassword = \"Applied#Pass1\"\n",
+    );
+
+    refused_by_plan_and_apply(
+        &emulator,
+        &sandbox,
+        &["declares generation 1, lower than generation 2", "hint: "],
+    );
+}
+
+#[test]
+fn an_explicit_password_changed_without_a_raised_generation_is_refused() {
+    let sandbox = Sandbox::new();
+    let emulator = Emulator::start(&sandbox);
+    applied_then_changed(
+        &emulator,
+        &sandbox,
+        "generation = 2\npassword = \"Changed#Pass2\"\n",
+    );
+
+    refused_by_plan_and_apply(
+        &emulator,
+        &sandbox,
+        &[
+            "password of instance `i-a` changed but its generation is still 2",
+            "hint: raise the generation to 3",
+        ],
+    );
 }
