@@ -11,10 +11,38 @@ const READERS: &[&[&str]] = &[&["validate"], &["password", "i-a"], &["rotate", "
 
 /// Runs every reader and checks the common promises; returns the stderr of `validate`.
 fn rejected_by_every_reader(sandbox: &Sandbox, expected: &str, secret: Option<&str>) -> String {
+    rejected_by(sandbox, READERS, expected, secret)
+}
+
+/// The commands that only decrypt the document: `show-document`, and `edit` with an editor
+/// that would change it.
+const DECRYPTORS: &[&[&str]] = &[&["show-document"], &["edit"]];
+
+/// A document that cannot be decrypted is refused by the readers, and by `edit` and
+/// `show-document` too, which open documents that do not validate.
+fn undecryptable(sandbox: &Sandbox, expected: &str) {
+    rejected_by_every_reader(sandbox, expected, None);
+    rejected_by(sandbox, DECRYPTORS, expected, None);
+}
+
+fn rejected_by(
+    sandbox: &Sandbox,
+    commands: &[&[&str]],
+    expected: &str,
+    secret: Option<&str>,
+) -> String {
+    let temporary = sandbox.path("tmp");
+    std::fs::create_dir_all(&temporary).unwrap();
     let before = snapshot(sandbox.directory.path());
     let mut validate_stderr = String::new();
-    for arguments in READERS {
-        let output = sandbox.run(arguments);
+    for arguments in commands {
+        let output = sandbox
+            .passform()
+            .args(*arguments)
+            .env("EDITOR", "sh -c 'echo \"# edited\" >> \"$1\"' editor")
+            .env("TMPDIR", &temporary)
+            .output()
+            .unwrap();
         let (out, err) = (stdout(&output), stderr(&output));
         assert_eq!(output.status.code(), Some(1), "{arguments:?}: {err}");
         assert!(
@@ -53,6 +81,21 @@ fn malformed_toml_is_rejected_with_its_line() {
     ));
     let message = rejected_by_every_reader(&sandbox, "not valid TOML", Some("Unclosed#Pass1"));
     assert!(message.contains("passwords.toml.age:11:27:"), "{message}");
+}
+
+#[test]
+fn an_unquoted_password_is_rejected_without_being_echoed() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 1\npassword = Unquoted#Pass1\n"
+    ));
+    let message = rejected_by_every_reader(&sandbox, "not valid TOML", Some("Unquoted"));
+    assert!(message.contains("passwords.toml.age:11:"), "{message}");
+    rejected_by(
+        &sandbox,
+        &[&["show-document"]],
+        "not valid TOML",
+        Some("Unquoted"),
+    );
 }
 
 #[test]
@@ -146,14 +189,14 @@ fn a_document_for_another_identity_lists_the_identities_tried() {
     assert!(message.contains("none of the identities"), "{message}");
     assert!(message.contains(&format!("`{}` (1 key)", sandbox.identity.display())));
     assert!(message.contains(&format!("`{}` (not found)", missing.display())));
-    rejected_by_every_reader(&sandbox, "none of the identities", None);
+    undecryptable(&sandbox, "none of the identities");
 }
 
 #[test]
 fn a_missing_identity_file_is_named() {
     let sandbox = with_body("");
     std::fs::remove_file(&sandbox.identity).unwrap();
-    rejected_by_every_reader(&sandbox, "no identity file was found", None);
+    undecryptable(&sandbox, "no identity file was found");
 }
 
 /// The document in binary age format, decoded from its armor.
@@ -175,7 +218,7 @@ fn tampered_ciphertext_is_rejected() {
     let last = binary.len() - 5;
     binary[last] ^= 0x01;
     std::fs::write(sandbox.document_path(), binary).unwrap();
-    rejected_by_every_reader(&sandbox, "damaged", None);
+    undecryptable(&sandbox, "damaged");
 }
 
 #[test]
@@ -183,7 +226,7 @@ fn a_truncated_file_is_rejected() {
     let sandbox = with_body(&format!("{INSTANCE}generation = 1\n"));
     let binary = binary_document(&sandbox);
     std::fs::write(sandbox.document_path(), &binary[..binary.len() - 20]).unwrap();
-    rejected_by_every_reader(&sandbox, "damaged", None);
+    undecryptable(&sandbox, "damaged");
 }
 
 #[test]
@@ -191,14 +234,14 @@ fn a_truncated_header_is_rejected() {
     let sandbox = with_body("");
     let binary = binary_document(&sandbox);
     std::fs::write(sandbox.document_path(), &binary[..40]).unwrap();
-    rejected_by_every_reader(&sandbox, "not a readable age file", None);
+    undecryptable(&sandbox, "not a readable age file");
 }
 
 #[test]
 fn an_empty_file_is_rejected() {
     let sandbox = Sandbox::new();
     std::fs::write(sandbox.document_path(), "").unwrap();
-    rejected_by_every_reader(&sandbox, "is empty", None);
+    undecryptable(&sandbox, "is empty");
 }
 
 #[test]
@@ -206,6 +249,7 @@ fn a_missing_document_points_to_init() {
     let sandbox = Sandbox::new();
     let message = rejected_by_every_reader(&sandbox, "does not exist", None);
     assert!(message.contains("passform init"));
+    undecryptable(&sandbox, "does not exist");
 }
 
 #[test]
