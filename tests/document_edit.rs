@@ -231,3 +231,61 @@ fn an_edit_that_drops_the_editors_own_recipient_is_reopened_until_fixed() {
     assert!(sandbox.load().is_ok());
     assert!(no_plaintext_left(&sandbox));
 }
+
+#[test]
+fn visual_is_preferred_to_editor() {
+    let sandbox = sandbox_with_document();
+    let visual = editor(
+        &sandbox,
+        &format!(
+            "printf '{INSTANCE}' >> \"$1\"\n",
+            INSTANCE = INSTANCE.replace('\n', "\\n")
+        ),
+    );
+
+    let output = sandbox
+        .passform()
+        .arg("edit")
+        .env("VISUAL", &visual)
+        .env("EDITOR", "false")
+        .env("TMPDIR", {
+            std::fs::create_dir_all(sandbox.path("tmp")).unwrap();
+            sandbox.path("tmp")
+        })
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(sandbox.load().unwrap().document.instance("i-a").is_some());
+    assert!(no_plaintext_left(&sandbox));
+}
+
+#[test]
+fn an_edit_re_encrypts_to_the_recipients_the_document_now_lists() {
+    let sandbox = sandbox_with_document();
+    let teammate = Sandbox::new();
+    let script = editor(
+        &sandbox,
+        &format!(
+            "sed -i 's/\"{own}\"/\"{own}\", \"{teammate}\"/' \"$1\"\n",
+            own = sandbox.recipient,
+            teammate = teammate.recipient,
+        ),
+    );
+
+    let output = edit(&sandbox, &script);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("encrypted to 2 recipients"));
+    let opened_by_teammate = passform::document::load(
+        &sandbox.document_path(),
+        std::slice::from_ref(&teammate.identity),
+    )
+    .unwrap();
+    assert_eq!(
+        opened_by_teammate.document.recipients,
+        [sandbox.recipient.clone(), teammate.recipient.clone()]
+    );
+    assert!(sandbox.load().is_ok());
+    assert!(no_plaintext_left(&sandbox));
+}

@@ -250,7 +250,9 @@ pub fn open(
                 source,
             },
         })?;
-    let mut plaintext = Zeroizing::new(Vec::new());
+    // The plaintext is shorter than the ciphertext, so a buffer of the ciphertext's size never
+    // grows, and no partial copy of the plaintext is left behind in freed memory.
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
     reader
         .read_to_end(&mut plaintext)
         .map_err(|source| DocumentError::Damaged {
