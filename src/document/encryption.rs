@@ -63,6 +63,16 @@ fn parse_recipient(text: &str) -> Result<ParsedRecipient, String> {
         .map_err(|_| "not an age, SSH or plugin recipient".to_owned())
 }
 
+/// Returns true when `text` looks like a secret key (an age or plugin identity, or a private
+/// key block) rather than a recipient. Such text is never quoted in a message or shown by
+/// `show-document`, even where a recipient is expected.
+pub fn looks_like_secret_key(text: &str) -> bool {
+    let upper = text.trim_start().to_ascii_uppercase();
+    upper.starts_with("AGE-SECRET-KEY-")
+        || upper.starts_with("AGE-PLUGIN-")
+        || upper.contains("PRIVATE KEY")
+}
+
 /// Checks that a recipient is written correctly, saying why not.
 pub fn check_recipient(text: &str) -> Result<(), String> {
     parse_recipient(text).map(|_| ())

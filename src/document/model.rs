@@ -204,11 +204,22 @@ impl Checker<'_> {
         let mut valid = Vec::new();
         for (index, recipient) in recipients.into_iter().enumerate() {
             let text = recipient.get_ref().trim().to_owned();
+            let key = format!("recipients[{}]", index + 1);
+            if encryption::looks_like_secret_key(&text) {
+                self.problem(
+                    recipient.span(),
+                    &key,
+                    "this is a secret key (an identity), not a recipient".to_owned(),
+                    "replace it with its recipient, which `age-keygen -y IDENTITY_FILE` prints, \
+                     and make a new identity: everyone who could read the document has this key",
+                );
+                continue;
+            }
             match encryption::check_recipient(&text) {
                 Ok(()) => valid.push(text),
                 Err(reason) => self.problem(
                     recipient.span(),
-                    &format!("recipients[{}]", index + 1),
+                    &key,
                     format!("`{text}` is not a recipient passform can encrypt to: {reason}"),
                     hint,
                 ),
@@ -608,6 +619,20 @@ mod tests {
     fn no_recipients_and_a_short_seed_are_problems() {
         let text = "version = 1\nrecipients = []\n[secrets]\nseed = \"AAEC\"\n";
         assert_eq!(problem_keys(text), ["recipients", "secrets.seed"]);
+    }
+
+    #[test]
+    fn a_secret_key_among_the_recipients_is_rejected_without_being_quoted() {
+        let secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+        let text = document("").replace(
+            &format!("[\"{RECIPIENT}\"]"),
+            &format!("[\"{RECIPIENT}\", \"{secret}\"]"),
+        );
+        let problems = validate(&text).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "recipients[2]");
+        assert!(problems[0].message.contains("secret key"));
+        assert!(!format!("{problems:?}").contains("QQQQQQQQ"));
     }
 
     #[test]

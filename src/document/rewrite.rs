@@ -109,6 +109,7 @@ fn mask_table(table: &mut dyn toml_edit::TableLike, name: &str) {
         .map_or(&[][..], |(_, keys)| *keys);
     for (key, item) in table.iter_mut() {
         if plain.contains(&key.get()) {
+            mask_secret_keys(item);
             continue;
         }
         let inner_name = match (name, key.get()) {
@@ -136,6 +137,24 @@ fn mask_table(table: &mut dyn toml_edit::TableLike, name: &str) {
 /// The name given to tables schema v1 does not know (and to `[secrets]`): no key in them is
 /// plain.
 const UNKNOWN_TABLE: &str = "(unknown)";
+
+/// Masks, inside a plain value, every string that looks like a secret key: an identity pasted
+/// into `recipients` by mistake must not reach a diff either.
+fn mask_secret_keys(item: &mut Item) {
+    let values: Vec<&mut Value> = match item {
+        Item::Value(Value::Array(values)) => values.iter_mut().collect(),
+        Item::Value(value) => vec![value],
+        _ => Vec::new(),
+    };
+    for value in values {
+        if value
+            .as_str()
+            .is_some_and(super::encryption::looks_like_secret_key)
+        {
+            replace_keeping_decor(value, Value::from(MASK));
+        }
+    }
+}
 
 /// Masks one value: an inline table key by key, anything else whole.
 fn mask_value(value: &mut Value, table_name: &str) {
@@ -213,7 +232,8 @@ mod tests {
 
     #[test]
     fn values_of_unknown_keys_and_tables_are_masked_and_known_ones_kept() {
-        let text = "version = 1\nrecipients = [\"age1x\"]\nnote = \"Top#Secret1\"\n\
+        let text = "version = 1\nrecipients = [\"age1x\", \"AGE-SECRET-KEY-1PASTED\"]\n\
+                    note = \"Top#Secret1\"\n\
                     [secrets]\nseed = \"c2VlZA==\"\nold_seed = \"b2xk\"\n\
                     [defaults]\nregion = \"cn-hangzhou\"\npasword = \"Typo#Pass1\"\n\
                     [extra]\nregion = \"Extra#Pass1\"\nlist = [\"List#Pass1\"]\n\
@@ -221,6 +241,7 @@ mod tests {
                     pasword = \"Typo#Pass2\"\nnested = { password = \"Nested#Pass1\" }\n";
         let masked = mask_secrets(text).unwrap();
         for secret in [
+            "PASTED",
             "Top#Secret1",
             "c2VlZA==",
             "b2xk",
@@ -234,7 +255,7 @@ mod tests {
         }
         for kept in [
             "version = 1\n",
-            "recipients = [\"age1x\"]\n",
+            "recipients = [\"age1x\", \"(sensitive)\"]\n",
             "region = \"cn-hangzhou\"\n",
             "id = \"i-a\"\n",
             "generation = 2\n",
