@@ -138,35 +138,47 @@ fn an_unchanged_document_is_not_rewritten() {
     assert!(no_plaintext_left(&sandbox));
 }
 
-#[test]
-fn an_interrupted_edit_writes_nothing_and_removes_the_plaintext() {
-    let sandbox = sandbox_with_document();
-    let before = std::fs::read(sandbox.document_path()).unwrap();
-    let script = editor(
-        &sandbox,
+/// An editor that makes a valid change, then sends `signal` to the passform that runs it and
+/// waits to be stopped.
+fn signalling_editor(sandbox: &Sandbox, signal: &str) -> PathBuf {
+    editor(
+        sandbox,
         &format!(
             "exec >/dev/null 2>&1\n\
              printf '{INSTANCE}' >> \"$1\"\n\
              pid=$$\n\
              while [ \"$pid\" -gt 1 ]; do\n\
-               if [ \"$(cat /proc/$pid/comm)\" = passform ]; then kill -INT \"$pid\"; break; fi\n\
+               if [ \"$(cat /proc/$pid/comm)\" = passform ]; then kill -{signal} \"$pid\"; break; fi\n\
                pid=$(awk '{{print $4}}' /proc/$pid/stat)\n\
              done\n\
              sleep 10\n",
             INSTANCE = INSTANCE.replace('\n', "\\n"),
         ),
-    );
+    )
+}
 
-    let output = edit(&sandbox, &script);
+#[test]
+fn an_interrupted_edit_writes_nothing_and_removes_the_plaintext() {
+    for signal in ["INT", "TERM", "HUP"] {
+        let sandbox = sandbox_with_document();
+        let before = std::fs::read(sandbox.document_path()).unwrap();
+        let script = signalling_editor(&sandbox, signal);
 
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("interrupted"),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
-    assert!(no_plaintext_left(&sandbox));
+        let output = edit(&sandbox, &script);
+
+        assert_eq!(output.status.code(), Some(1), "SIG{signal}");
+        assert!(
+            stderr(&output).contains("interrupted"),
+            "SIG{signal}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            std::fs::read(sandbox.document_path()).unwrap(),
+            before,
+            "SIG{signal}"
+        );
+        assert!(no_plaintext_left(&sandbox), "SIG{signal}");
+    }
 }
 
 #[test]
