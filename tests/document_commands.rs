@@ -259,3 +259,55 @@ fn no_command_but_password_prints_a_secret() {
     }
     assert!(printed.contains("i-a: generation 1 -> 2"));
 }
+
+#[test]
+fn identities_come_from_the_flags_then_the_environment_then_the_default_file() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(""));
+    let stranger = Sandbox::new();
+    let validate = |command: &mut std::process::Command| command.arg("validate").output().unwrap();
+
+    let default_file = sandbox.path("config/passform/identity.txt");
+    std::fs::create_dir_all(default_file.parent().unwrap()).unwrap();
+    std::fs::copy(&sandbox.identity, &default_file).unwrap();
+    let by_default = validate(&mut sandbox.bare_passform());
+    assert!(by_default.status.success(), "{}", stderr(&by_default));
+    std::fs::remove_file(&default_file).unwrap();
+
+    let by_environment = validate(
+        sandbox
+            .bare_passform()
+            .env("PASSFORM_IDENTITY", &sandbox.identity),
+    );
+    assert!(
+        by_environment.status.success(),
+        "{}",
+        stderr(&by_environment)
+    );
+
+    let flags_win = validate(
+        sandbox
+            .bare_passform()
+            .env("PASSFORM_IDENTITY", &stranger.identity)
+            .arg("--identity")
+            .arg(&stranger.identity)
+            .arg("-i")
+            .arg(&sandbox.identity),
+    );
+    assert!(flags_win.status.success(), "{}", stderr(&flags_win));
+
+    let flags_replace_the_environment = validate(
+        sandbox
+            .bare_passform()
+            .env("PASSFORM_IDENTITY", &sandbox.identity)
+            .arg("--identity")
+            .arg(&stranger.identity),
+    );
+    assert_eq!(flags_replace_the_environment.status.code(), Some(1));
+    let message = stderr(&flags_replace_the_environment);
+    assert!(message.contains("none of the identities"), "{message}");
+    assert!(message.contains(&format!(
+        "(tried `{}` (1 key))",
+        stranger.identity.display()
+    )));
+}
