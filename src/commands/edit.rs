@@ -277,15 +277,18 @@ fn problem_header(problems: &[Problem]) -> String {
         "passform removes these lines itself.".to_owned(),
     ];
     let offset = 3 + 2 * problems.len();
+    // Each problem takes exactly two lines, so that the line numbers above stay right and
+    // every line of the header starts with the prefix that `strip_header` removes.
+    let one_line = |text: &str| text.replace(['\r', '\n'], " ");
     for problem in problems {
         lines.push(format!(
             "line {}, column {}: `{}`: {}",
             problem.line + offset,
             problem.column,
             problem.key,
-            problem.message
+            one_line(&problem.message)
         ));
-        lines.push(format!("  hint: {}", problem.hint));
+        lines.push(format!("  hint: {}", one_line(&problem.hint)));
     }
     lines
         .iter()
@@ -416,5 +419,22 @@ mod tests {
         assert!(header.contains("line 7, column 5"));
         let body = "version = 2\n# passform: kept, since it is not at the top\n";
         assert_eq!(strip_header(&format!("{header}{body}")), body);
+    }
+
+    #[test]
+    fn a_message_of_several_lines_stays_on_one_header_line() {
+        let problem = Problem {
+            line: 1,
+            column: 1,
+            key: "recipients".to_owned(),
+            message: "could not encrypt:\nthe plugin failed".to_owned(),
+            hint: "check\nthe plugin".to_owned(),
+        };
+        let header = problem_header(&[problem]);
+        assert_eq!(header.lines().count(), 5);
+        assert_eq!(
+            strip_header(&format!("{header}version = 1\n")),
+            "version = 1\n"
+        );
     }
 }
