@@ -116,16 +116,29 @@ pub fn validate(text: &str) -> Result<Document, Vec<Problem>> {
     let parsed = raw::parse(text)?;
     let mut checker = Checker {
         text,
-        problems: parsed.unknown_keys,
+        problems: Vec::new(),
     };
     let document = checker.document(parsed.document);
+    // A wrongly typed value was read as absent; its type problem says more than "missing".
+    let wrongly_typed = |problem: &Problem| {
+        parsed
+            .wrong_types
+            .iter()
+            .any(|wrong| wrong.key == problem.key)
+    };
+    let mut problems = parsed.unknown_keys;
+    problems.extend(
+        checker
+            .problems
+            .drain(..)
+            .filter(|problem| !wrongly_typed(problem)),
+    );
+    problems.extend(parsed.wrong_types);
     match document {
-        Some(document) if checker.problems.is_empty() => Ok(document),
+        Some(document) if problems.is_empty() => Ok(document),
         _ => {
-            checker
-                .problems
-                .sort_by_key(|problem| (problem.line, problem.column));
-            Err(checker.problems)
+            problems.sort_by_key(|problem| (problem.line, problem.column));
+            Err(problems)
         }
     }
 }
@@ -184,7 +197,10 @@ impl Checker<'_> {
         }
     }
 
-    fn recipients(&mut self, recipients: Option<Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+    fn recipients(
+        &mut self,
+        recipients: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    ) -> Vec<String> {
         let hint = "list who can decrypt the document, such as the recipient printed by \
                     `age-keygen -y IDENTITY` or an `ssh-ed25519 ...` public key";
         let Some(recipients) = recipients else {
@@ -203,7 +219,14 @@ impl Checker<'_> {
         }
         let mut valid = Vec::new();
         for (index, recipient) in recipients.into_iter().enumerate() {
-            let text = recipient.get_ref().trim().to_owned();
+            // A value that is not a string was reported with the types.
+            let Some(text) = recipient
+                .get_ref()
+                .as_str()
+                .map(|text| text.trim().to_owned())
+            else {
+                continue;
+            };
             let key = format!("recipients[{}]", index + 1);
             if encryption::looks_like_secret_key(&text) {
                 self.problem(
@@ -581,6 +604,28 @@ mod tests {
             problem_keys(&text),
             ["instance[1].generation", "instance[2].id"]
         );
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_and_a_rule_broken_elsewhere_are_both_reported() {
+        let text = document(
+            "[[instance]]\nid = \"i-a\"\nregion = \"r\"\ngeneration = \"3\"\n\
+             [[instance]]\nid = \"i-a\"\nregion = \"r\"\ngeneration = 1\nwave = -1\n",
+        );
+        let problems = validate(&text).unwrap_err();
+        let summary: Vec<_> = problems
+            .iter()
+            .map(|problem| (problem.key.as_str(), problem.line))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("instance[1].generation", 8),
+                ("instance[2].id", 10),
+                ("instance[2].wave", 13)
+            ]
+        );
+        assert!(problems[0].message.contains("a whole number"));
     }
 
     #[test]
