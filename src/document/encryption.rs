@@ -15,6 +15,10 @@ use zeroize::Zeroizing;
 
 use super::error::DocumentError;
 
+/// How an identity file holding a passphrase-protected SSH key is described in messages.
+const PASSPHRASE_PROTECTED: &str =
+    "a passphrase-protected SSH key, which passform cannot unlock since it does not prompt";
+
 /// The first line of an OpenSSH or PEM private key file.
 const PRIVATE_KEY_MARKER: &str = "-----BEGIN";
 
@@ -178,11 +182,24 @@ fn parse_identity_file(
     if first_content_line(&bytes).starts_with(PRIVATE_KEY_MARKER) {
         let identity =
             age::ssh::Identity::from_buffer(bytes.as_slice(), filename).map_err(identity_error)?;
-        if let age::ssh::Identity::Unsupported(_) = identity {
-            return Err(identity_error(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "this SSH key type cannot be used with age",
-            )));
+        match identity {
+            age::ssh::Identity::Unsupported(_) => {
+                return Err(identity_error(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "this SSH key type cannot be used with age",
+                )));
+            }
+            // passform does not prompt, so it cannot unlock the key. The file is kept, empty,
+            // so that the error listing what was tried says why it did not help.
+            age::ssh::Identity::Encrypted(_) => {
+                return Ok(IdentityFile {
+                    path: path.to_owned(),
+                    found: true,
+                    identities: Vec::new(),
+                    description: PASSPHRASE_PROTECTED.to_owned(),
+                });
+            }
+            age::ssh::Identity::Unencrypted(_) => {}
         }
         return Ok(IdentityFile {
             path: path.to_owned(),
@@ -298,6 +315,13 @@ pub fn recipients_of_identity_file(path: &Path) -> Result<Vec<String>, DocumentE
     if first_content_line(&bytes).starts_with(PRIVATE_KEY_MARKER) {
         let identity =
             age::ssh::Identity::from_buffer(bytes.as_slice(), None).map_err(identity_error)?;
+        // A document passform could not open again is no use: refuse before writing one.
+        if let age::ssh::Identity::Encrypted(_) = identity {
+            return Err(identity_error(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("this is {PASSPHRASE_PROTECTED}"),
+            )));
+        }
         let recipient = age::ssh::Recipient::try_from(identity).map_err(|error| {
             identity_error(io::Error::new(
                 io::ErrorKind::InvalidData,
