@@ -362,3 +362,26 @@ fn init_refuses_a_passphrase_protected_ssh_key_and_writes_nothing() {
     assert!(message.contains("hint: "), "{message}");
     assert!(!sandbox.document_path().exists());
 }
+
+#[test]
+fn a_passphrase_encrypted_document_is_named_with_a_hint() {
+    use std::io::Write as _;
+    let sandbox = Sandbox::new();
+    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+        "not-a-secret-test-passphrase".to_owned(),
+    ));
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+    writer
+        .write_all(sandbox.plaintext(INSTANCE).as_bytes())
+        .unwrap();
+    writer.finish().unwrap();
+    std::fs::write(sandbox.document_path(), sealed).unwrap();
+
+    let output = sandbox.run(&["validate"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("encrypted with a passphrase"), "{message}");
+    assert!(message.contains("hint: "), "{message}");
+}

@@ -252,6 +252,11 @@ pub fn open(
             source,
         }
     })?;
+    if decryptor.is_scrypt() {
+        return Err(DocumentError::PassphraseEncrypted {
+            path: path.to_owned(),
+        });
+    }
     let identities = files
         .iter()
         .flat_map(|file| file.identities.iter().map(|identity| identity.as_ref()));

@@ -125,6 +125,12 @@ pub enum DocumentError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is encrypted with a passphrase (`age -p`), not to recipients.
+    #[error("the document `{}` is encrypted with a passphrase, not to recipients", path.display())]
+    PassphraseEncrypted {
+        /// The document's path.
+        path: PathBuf,
+    },
     /// None of the identity files exists.
     #[error("no identity file was found (tried {})", list_paths(tried))]
     NoIdentity {
@@ -266,6 +272,10 @@ impl Hint for DocumentError {
             Self::Empty { .. } | Self::NotAge { .. } | Self::Damaged { .. } => {
                 "restore the document from version control; passform only reads files it or \
                  `age` encrypted"
+            }
+            Self::PassphraseEncrypted { .. } => {
+                "passform does not prompt for passphrases: decrypt it with `age -d` and encrypt \
+                 it again to recipients with `age -a -r RECIPIENT`"
             }
             Self::NoIdentity { .. } => {
                 "pass the identity that can decrypt the document with --identity or \
