@@ -53,6 +53,30 @@ pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The byte offsets at which the lines of a text start, so that many offsets can be turned
+/// into lines without scanning the text from the start each time.
+pub(crate) struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    /// The line starts of `text`.
+    pub(crate) fn of(text: &str) -> LineStarts {
+        let after_newlines = text.match_indices('\n').map(|(index, _)| index + 1);
+        LineStarts(std::iter::once(0).chain(after_newlines).collect())
+    }
+
+    /// The 1-based line and character column of a byte offset in `text`, the text these line
+    /// starts were found in; the same answer as [`line_and_column`].
+    pub(crate) fn line_and_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.0.partition_point(|start| *start <= offset);
+        let column = text[self.0[line - 1]..offset].chars().count() + 1;
+        (line, column)
+    }
+}
+
 /// The problems of one document, printed one per line with their hints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problems {
@@ -328,5 +352,18 @@ mod tests {
         assert_eq!(line_and_column(text, 6), (2, 1));
         assert_eq!(line_and_column(text, 10), (2, 4));
         assert_eq!(line_and_column(text, 1000), (3, 1));
+    }
+
+    #[test]
+    fn line_starts_give_the_same_lines_and_columns_as_a_scan() {
+        let text = "a = 1\nbé = 2\n\n[[instance]]\nid = \"ü\"";
+        let starts = LineStarts::of(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                starts.line_and_column(text, offset),
+                line_and_column(text, offset),
+                "{offset}"
+            );
+        }
     }
 }

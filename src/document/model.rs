@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use super::derivation::{self, DEFAULT_PASSWORD_LENGTH, SEED_LENGTH, Seed};
 use super::encryption;
-use super::error::{Problem, line_and_column};
+use super::error::{LineStarts, Problem};
 use super::policy;
 use super::raw::{self, RawDefaults, RawDocument, RawInstance};
 use crate::secret::SecretString;
@@ -116,6 +116,7 @@ pub fn validate(text: &str) -> Result<Document, Vec<Problem>> {
     let parsed = raw::parse(text)?;
     let mut checker = Checker {
         text,
+        lines: None,
         problems: Vec::new(),
     };
     let document = checker.document(parsed.document);
@@ -146,6 +147,9 @@ pub fn validate(text: &str) -> Result<Document, Vec<Problem>> {
 /// Collects problems while building the model.
 struct Checker<'a> {
     text: &'a str,
+    /// Found at the first problem, so that a document with many problems is still located in
+    /// linear time, and a valid one never pays for it.
+    lines: Option<LineStarts>,
     problems: Vec<Problem>,
 }
 
@@ -158,8 +162,21 @@ struct Defaults {
 
 impl Checker<'_> {
     fn problem(&mut self, span: Range<usize>, key: &str, message: String, hint: &str) {
-        self.problems
-            .push(Problem::at(self.text, span.start, key, message, hint));
+        let (line, column) = self.line_and_column(span.start);
+        self.problems.push(Problem {
+            line,
+            column,
+            key: key.to_owned(),
+            message,
+            hint: hint.to_owned(),
+        });
+    }
+
+    fn line_and_column(&mut self, offset: usize) -> (usize, usize) {
+        let text = self.text;
+        self.lines
+            .get_or_insert_with(|| LineStarts::of(text))
+            .line_and_column(text, offset)
     }
 
     fn document(&mut self, raw: RawDocument) -> Option<Document> {
@@ -378,9 +395,8 @@ impl Checker<'_> {
         raw: Vec<Spanned<RawInstance>>,
         defaults: &Defaults,
     ) -> Vec<DeclaredInstance> {
-        // Where each id was first declared, as a byte offset: turning it into a line scans the
-        // text, which is done only for a duplicate, so that a large fleet validates in linear
-        // time.
+        // Where each id was first declared, as a byte offset: it is turned into a line only
+        // for a duplicate, so that a valid document never pays for finding lines.
         let mut first_offset_of: BTreeMap<String, usize> = BTreeMap::new();
         let mut instances = Vec::new();
         for (index, instance) in raw.into_iter().enumerate() {
@@ -389,7 +405,7 @@ impl Checker<'_> {
             let instance = instance.into_inner();
             if let Some(id) = &instance.id {
                 if let Some(first) = first_offset_of.get(id.get_ref().trim()) {
-                    let (first_line, _) = line_and_column(self.text, *first);
+                    let (first_line, _) = self.line_and_column(*first);
                     self.problem(
                         id.span(),
                         &format!("{prefix}.id"),

@@ -14,7 +14,7 @@
 
 use toml::Spanned;
 
-use super::error::Problem;
+use super::error::{LineStarts, Problem};
 
 /// What kind of value a key holds, checked before serde reads the document so that every
 /// wrongly typed value is reported, not only the first.
@@ -282,6 +282,8 @@ fn key_path_at(table: &dyn toml_edit::TableLike, prefix: &str, offset: usize) ->
 struct Shape {
     unknown_keys: Vec<Problem>,
     wrong_types: Vec<Problem>,
+    /// Found at the first problem, so that many problems are located in linear time.
+    lines: Option<LineStarts>,
 }
 
 impl Shape {
@@ -289,6 +291,7 @@ impl Shape {
         let mut shape = Shape {
             unknown_keys: Vec::new(),
             wrong_types: Vec::new(),
+            lines: None,
         };
         shape.check(text, root, "", DOCUMENT_KEYS);
         for (name, keys) in [("secrets", SECRETS_KEYS), ("defaults", DEFAULTS_KEYS)] {
@@ -325,23 +328,51 @@ impl Shape {
                 .and_then(toml_edit::Value::span)
                 .map_or(key_offset, |span| span.start);
             match keys.iter().find(|(known, _)| *known == name) {
-                None => self.unknown_keys.push(Problem::at(
-                    text,
-                    key_offset,
-                    &key,
-                    format!("`{name}` is not a key schema v1 knows here"),
-                    &format!("the keys allowed here are {}", names(keys)),
-                )),
-                Some((_, kind)) if !kind.matches(item) => self.wrong_types.push(Problem::at(
-                    text,
-                    value_offset,
-                    &key,
-                    format!("`{name}` must be {}", kind.describe()),
-                    "strings need quotes, numbers must not have them; docs/document.md gives \
-                     each key's type",
-                )),
+                None => {
+                    let problem = self.problem(
+                        text,
+                        key_offset,
+                        key,
+                        format!("`{name}` is not a key schema v1 knows here"),
+                        format!("the keys allowed here are {}", names(keys)),
+                    );
+                    self.unknown_keys.push(problem);
+                }
+                Some((_, kind)) if !kind.matches(item) => {
+                    let problem = self.problem(
+                        text,
+                        value_offset,
+                        key,
+                        format!("`{name}` must be {}", kind.describe()),
+                        "strings need quotes, numbers must not have them; docs/document.md \
+                         gives each key's type"
+                            .to_owned(),
+                    );
+                    self.wrong_types.push(problem);
+                }
                 Some(_) => {}
             }
+        }
+    }
+
+    fn problem(
+        &mut self,
+        text: &str,
+        offset: usize,
+        key: String,
+        message: String,
+        hint: String,
+    ) -> Problem {
+        let (line, column) = self
+            .lines
+            .get_or_insert_with(|| LineStarts::of(text))
+            .line_and_column(text, offset);
+        Problem {
+            line,
+            column,
+            key,
+            message,
+            hint,
         }
     }
 }
