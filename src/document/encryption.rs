@@ -302,10 +302,14 @@ pub fn generate_identity() -> (Zeroizing<String>, String) {
     let created = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let text = Zeroizing::new(format!(
-        "# created by passform: {created}\n# public key: {recipient}\n{}\n",
-        identity.to_string().expose_secret()
+    // Room for the whole file is reserved first, so that the text holding the secret key is
+    // never moved and no copy of it is left behind in freed memory.
+    let mut text = Zeroizing::new(String::with_capacity(512));
+    text.push_str(&format!(
+        "# created by passform: {created}\n# public key: {recipient}\n"
     ));
+    text.push_str(identity.to_string().expose_secret());
+    text.push('\n');
     (text, recipient)
 }
 
