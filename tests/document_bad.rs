@@ -25,6 +25,10 @@ fn undecryptable(sandbox: &Sandbox, expected: &str) {
     rejected_by(sandbox, DECRYPTORS, expected, None);
 }
 
+/// Runs each of `commands` (with an editor that would change the document, and a private
+/// temporary directory) and checks the common promises: exit 1, the expected words and a hint,
+/// no panic, nothing on stdout, the secret never echoed, no file changed. Returns the stderr of
+/// `validate` when it is among them.
 fn rejected_by(
     sandbox: &Sandbox,
     commands: &[&[&str]],
