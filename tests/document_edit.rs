@@ -301,3 +301,38 @@ fn an_edit_re_encrypts_to_the_recipients_the_document_now_lists() {
     assert!(sandbox.load().is_ok());
     assert!(no_plaintext_left(&sandbox));
 }
+
+#[test]
+fn ctrl_c_at_the_terminal_stops_editor_and_passform_together_and_writes_nothing() {
+    use std::os::unix::process::CommandExt as _;
+    let sandbox = sandbox_with_document();
+    let before = std::fs::read(sandbox.document_path()).unwrap();
+    // `kill -INT 0` signals the whole process group, as a terminal does on Ctrl-C: the editor
+    // dies of it while passform catches it.
+    let script = editor(
+        &sandbox,
+        &format!(
+            "exec >/dev/null 2>&1\nprintf '{INSTANCE}' >> \"$1\"\nkill -INT 0\nsleep 10\n",
+            INSTANCE = INSTANCE.replace('\n', "\\n"),
+        ),
+    );
+    std::fs::create_dir_all(sandbox.path("tmp")).unwrap();
+
+    let output = sandbox
+        .passform()
+        .arg("edit")
+        .env("EDITOR", &script)
+        .env("TMPDIR", sandbox.path("tmp"))
+        .process_group(0)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
+    assert!(no_plaintext_left(&sandbox));
+}
