@@ -302,3 +302,86 @@ fn plugin_recipients_and_identities_go_through_the_plugin_on_path() {
     assert!(decrypted.status.success(), "{}", stderr(&decrypted));
     assert!(stdout(&decrypted).contains("generation = 5\n"));
 }
+
+#[test]
+fn a_passphrase_protected_ssh_key_is_named_among_the_identities_tried() {
+    let sandbox = Sandbox::new();
+    let key = sandbox.path("id_locked");
+    std::fs::write(
+        &key,
+        include_str!("document_support/ssh_ed25519_passphrase"),
+    )
+    .unwrap();
+    let recipient = include_str!("document_support/ssh_ed25519_passphrase.pub").trim();
+    let plaintext = sandbox
+        .plaintext(INSTANCE)
+        .replace(&sandbox.recipient, recipient);
+    let sealed = passform::document::seal(&plaintext, &[recipient.to_owned()]).unwrap();
+    std::fs::write(sandbox.document_path(), sealed).unwrap();
+
+    let output = sandbox
+        .passform()
+        .arg("validate")
+        .env("PASSFORM_IDENTITY", &key)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("none of the identities"), "{message}");
+    assert!(
+        message.contains("a passphrase-protected SSH key"),
+        "{message}"
+    );
+    assert!(message.contains("hint: "), "{message}");
+}
+
+#[test]
+fn init_refuses_a_passphrase_protected_ssh_key_and_writes_nothing() {
+    let sandbox = Sandbox::new();
+    let key = sandbox.path("id_locked");
+    std::fs::write(
+        &key,
+        include_str!("document_support/ssh_ed25519_passphrase"),
+    )
+    .unwrap();
+
+    let output = sandbox
+        .passform()
+        .arg("init")
+        .env("PASSFORM_IDENTITY", &key)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("passphrase-protected SSH key"),
+        "{message}"
+    );
+    assert!(message.contains("hint: "), "{message}");
+    assert!(!sandbox.document_path().exists());
+}
+
+#[test]
+fn a_passphrase_encrypted_document_is_named_with_a_hint() {
+    use std::io::Write as _;
+    let sandbox = Sandbox::new();
+    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+        "not-a-secret-test-passphrase".to_owned(),
+    ));
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+    writer
+        .write_all(sandbox.plaintext(INSTANCE).as_bytes())
+        .unwrap();
+    writer.finish().unwrap();
+    std::fs::write(sandbox.document_path(), sealed).unwrap();
+
+    let output = sandbox.run(&["validate"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("encrypted with a passphrase"), "{message}");
+    assert!(message.contains("hint: "), "{message}");
+}

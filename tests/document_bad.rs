@@ -4,17 +4,49 @@
 mod document_support;
 
 use base64::Engine as _;
-use document_support::{Sandbox, snapshot, stderr, stdout};
+use document_support::{Emulator, Sandbox, snapshot, stderr, stdout};
 
 /// The commands that read and validate the document.
 const READERS: &[&[&str]] = &[&["validate"], &["password", "i-a"], &["rotate", "--all"]];
 
 /// Runs every reader and checks the common promises; returns the stderr of `validate`.
 fn rejected_by_every_reader(sandbox: &Sandbox, expected: &str, secret: Option<&str>) -> String {
+    rejected_by(sandbox, READERS, expected, secret)
+}
+
+/// The commands that only decrypt the document: `show-document`, and `edit` with an editor
+/// that would change it.
+const DECRYPTORS: &[&[&str]] = &[&["show-document"], &["edit"]];
+
+/// A document that cannot be decrypted is refused by the readers, and by `edit` and
+/// `show-document` too, which open documents that do not validate.
+fn undecryptable(sandbox: &Sandbox, expected: &str) {
+    rejected_by_every_reader(sandbox, expected, None);
+    rejected_by(sandbox, DECRYPTORS, expected, None);
+}
+
+/// Runs each of `commands` (with an editor that would change the document, and a private
+/// temporary directory) and checks the common promises: exit 1, the expected words and a hint,
+/// no panic, nothing on stdout, the secret never echoed, no file changed. Returns the stderr of
+/// `validate` when it is among them.
+fn rejected_by(
+    sandbox: &Sandbox,
+    commands: &[&[&str]],
+    expected: &str,
+    secret: Option<&str>,
+) -> String {
+    let temporary = sandbox.path("tmp");
+    std::fs::create_dir_all(&temporary).unwrap();
     let before = snapshot(sandbox.directory.path());
     let mut validate_stderr = String::new();
-    for arguments in READERS {
-        let output = sandbox.run(arguments);
+    for arguments in commands {
+        let output = sandbox
+            .passform()
+            .args(*arguments)
+            .env("EDITOR", "sh -c 'echo \"# edited\" >> \"$1\"' editor")
+            .env("TMPDIR", &temporary)
+            .output()
+            .unwrap();
         let (out, err) = (stdout(&output), stderr(&output));
         assert_eq!(output.status.code(), Some(1), "{arguments:?}: {err}");
         assert!(
@@ -53,6 +85,21 @@ fn malformed_toml_is_rejected_with_its_line() {
     ));
     let message = rejected_by_every_reader(&sandbox, "not valid TOML", Some("Unclosed#Pass1"));
     assert!(message.contains("passwords.toml.age:11:27:"), "{message}");
+}
+
+#[test]
+fn an_unquoted_password_is_rejected_without_being_echoed() {
+    let sandbox = with_body(&format!(
+        "{INSTANCE}generation = 1\npassword = Unquoted#Pass1\n"
+    ));
+    let message = rejected_by_every_reader(&sandbox, "not valid TOML", Some("Unquoted"));
+    assert!(message.contains("passwords.toml.age:11:"), "{message}");
+    rejected_by(
+        &sandbox,
+        &[&["show-document"]],
+        "not valid TOML",
+        Some("Unquoted"),
+    );
 }
 
 #[test]
@@ -146,14 +193,14 @@ fn a_document_for_another_identity_lists_the_identities_tried() {
     assert!(message.contains("none of the identities"), "{message}");
     assert!(message.contains(&format!("`{}` (1 key)", sandbox.identity.display())));
     assert!(message.contains(&format!("`{}` (not found)", missing.display())));
-    rejected_by_every_reader(&sandbox, "none of the identities", None);
+    undecryptable(&sandbox, "none of the identities");
 }
 
 #[test]
 fn a_missing_identity_file_is_named() {
     let sandbox = with_body("");
     std::fs::remove_file(&sandbox.identity).unwrap();
-    rejected_by_every_reader(&sandbox, "no identity file was found", None);
+    undecryptable(&sandbox, "no identity file was found");
 }
 
 /// The document in binary age format, decoded from its armor.
@@ -175,7 +222,7 @@ fn tampered_ciphertext_is_rejected() {
     let last = binary.len() - 5;
     binary[last] ^= 0x01;
     std::fs::write(sandbox.document_path(), binary).unwrap();
-    rejected_by_every_reader(&sandbox, "damaged", None);
+    undecryptable(&sandbox, "damaged");
 }
 
 #[test]
@@ -183,7 +230,7 @@ fn a_truncated_file_is_rejected() {
     let sandbox = with_body(&format!("{INSTANCE}generation = 1\n"));
     let binary = binary_document(&sandbox);
     std::fs::write(sandbox.document_path(), &binary[..binary.len() - 20]).unwrap();
-    rejected_by_every_reader(&sandbox, "damaged", None);
+    undecryptable(&sandbox, "damaged");
 }
 
 #[test]
@@ -191,14 +238,14 @@ fn a_truncated_header_is_rejected() {
     let sandbox = with_body("");
     let binary = binary_document(&sandbox);
     std::fs::write(sandbox.document_path(), &binary[..40]).unwrap();
-    rejected_by_every_reader(&sandbox, "not a readable age file", None);
+    undecryptable(&sandbox, "not a readable age file");
 }
 
 #[test]
 fn an_empty_file_is_rejected() {
     let sandbox = Sandbox::new();
     std::fs::write(sandbox.document_path(), "").unwrap();
-    rejected_by_every_reader(&sandbox, "is empty", None);
+    undecryptable(&sandbox, "is empty");
 }
 
 #[test]
@@ -206,6 +253,7 @@ fn a_missing_document_points_to_init() {
     let sandbox = Sandbox::new();
     let message = rejected_by_every_reader(&sandbox, "does not exist", None);
     assert!(message.contains("passform init"));
+    undecryptable(&sandbox, "does not exist");
 }
 
 #[test]
@@ -271,4 +319,82 @@ fn the_problem_report_reads_as_pinned() {
         hint: choose a password that ECS accepts (docs/document.md lists the policy), or remove `password` to use a derived one
     hint: fix the problems above with `passform edit`
     "#);
+}
+
+/// Applies generation 2 of `i-a` with an explicit password, then writes `changed` as the
+/// document: the state now records what the document contradicts.
+fn applied_then_changed(emulator: &Emulator, sandbox: &Sandbox, changed: &str) {
+    let applied = format!("{INSTANCE}generation = 2\npassword = \"Applied#Pass1\"\n");
+    sandbox.write_document(&sandbox.plaintext(&applied));
+    let output = emulator
+        .passform(sandbox)
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(sandbox.path("passform.state.json").exists());
+    sandbox.write_document(&sandbox.plaintext(&format!("{INSTANCE}{changed}")));
+}
+
+/// Runs `plan` and `apply` against the emulator: both exit 1 naming the problem with a hint,
+/// print nothing on stdout, change no file, and echo neither password.
+fn refused_by_plan_and_apply(emulator: &Emulator, sandbox: &Sandbox, expected: &[&str]) {
+    let before = snapshot(sandbox.directory.path());
+    for arguments in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let output = emulator.passform(sandbox).args(arguments).output().unwrap();
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert_eq!(output.status.code(), Some(1), "{arguments:?}: {err}");
+        for expected in expected {
+            assert!(
+                err.contains(expected),
+                "{arguments:?} should say {expected:?}: {err}"
+            );
+        }
+        assert!(!err.contains("panicked"), "{arguments:?}: {err}");
+        assert_eq!(out, "", "{arguments:?}");
+        for password in ["Applied#Pass1", "Changed#Pass2"] {
+            assert!(
+                !err.contains(password),
+                "{arguments:?} echoed a password: {err}"
+            );
+        }
+        assert_eq!(snapshot(sandbox.directory.path()), before, "{arguments:?}");
+    }
+}
+
+#[test]
+fn a_lowered_generation_is_refused_by_plan_and_apply() {
+    let sandbox = Sandbox::new();
+    let emulator = Emulator::start(&sandbox);
+    applied_then_changed(
+        &emulator,
+        &sandbox,
+        "generation = 1\npassword = \"Applied#Pass1\"\n",
+    );
+
+    refused_by_plan_and_apply(
+        &emulator,
+        &sandbox,
+        &["declares generation 1, lower than generation 2", "hint: "],
+    );
+}
+
+#[test]
+fn an_explicit_password_changed_without_a_raised_generation_is_refused() {
+    let sandbox = Sandbox::new();
+    let emulator = Emulator::start(&sandbox);
+    applied_then_changed(
+        &emulator,
+        &sandbox,
+        "generation = 2\npassword = \"Changed#Pass2\"\n",
+    );
+
+    refused_by_plan_and_apply(
+        &emulator,
+        &sandbox,
+        &[
+            "password of instance `i-a` changed but its generation is still 2",
+            "hint: raise the generation to 3",
+        ],
+    );
 }

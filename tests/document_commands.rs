@@ -22,9 +22,66 @@ fn init_creates_a_private_identity_and_a_document_that_passform_can_read() {
     let ciphertext = std::fs::read_to_string(sandbox.document_path()).unwrap();
     assert!(ciphertext.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
 
-    let loaded = document::load(&sandbox.document_path(), &[identity]).unwrap();
+    let loaded = document::load(&sandbox.document_path(), std::slice::from_ref(&identity)).unwrap();
     assert!(loaded.document.instances.is_empty());
     assert_eq!(loaded.document.recipients.len(), 1);
+
+    let plaintext = document::decrypt(&sandbox.document_path(), &[identity]).unwrap();
+    let comments: String = plaintext
+        .lines()
+        .filter(|line| line.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for key in [
+        "Who can decrypt",
+        "random bytes",
+        "region =",
+        "restart =",
+        "password_length =",
+        "[[instance]]",
+        "id =",
+        "generation =",
+        "password =",
+        "wave =",
+    ] {
+        assert!(
+            comments.contains(key),
+            "no comment teaches {key:?}:\n{comments}"
+        );
+    }
+}
+
+#[test]
+fn init_makes_a_fresh_32_byte_seed_for_every_document() {
+    let first = Sandbox::new();
+    let second = Sandbox::new();
+    std::fs::copy(&first.identity, &second.identity).unwrap();
+    let identity_before = std::fs::read(&first.identity).unwrap();
+
+    for sandbox in [&first, &second] {
+        let output = sandbox.run(&["init"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(std::fs::read(&sandbox.identity).unwrap(), identity_before);
+    }
+
+    let seed = |sandbox: &Sandbox| {
+        let plaintext = sandbox.decrypt();
+        let line = plaintext
+            .lines()
+            .find(|line| line.starts_with("seed = "))
+            .unwrap();
+        let encoded = line
+            .trim_start_matches("seed = ")
+            .trim_matches('"')
+            .to_owned();
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&encoded)
+            .unwrap();
+        assert_eq!(bytes.len(), 32);
+        encoded
+    };
+    assert_ne!(seed(&first), seed(&second));
 }
 
 #[test]
@@ -201,4 +258,56 @@ fn no_command_but_password_prints_a_secret() {
         assert!(!printed.contains(secret.as_str()), "a secret was printed");
     }
     assert!(printed.contains("i-a: generation 1 -> 2"));
+}
+
+#[test]
+fn identities_come_from_the_flags_then_the_environment_then_the_default_file() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(""));
+    let stranger = Sandbox::new();
+    let validate = |command: &mut std::process::Command| command.arg("validate").output().unwrap();
+
+    let default_file = sandbox.path("config/passform/identity.txt");
+    std::fs::create_dir_all(default_file.parent().unwrap()).unwrap();
+    std::fs::copy(&sandbox.identity, &default_file).unwrap();
+    let by_default = validate(&mut sandbox.bare_passform());
+    assert!(by_default.status.success(), "{}", stderr(&by_default));
+    std::fs::remove_file(&default_file).unwrap();
+
+    let by_environment = validate(
+        sandbox
+            .bare_passform()
+            .env("PASSFORM_IDENTITY", &sandbox.identity),
+    );
+    assert!(
+        by_environment.status.success(),
+        "{}",
+        stderr(&by_environment)
+    );
+
+    let flags_win = validate(
+        sandbox
+            .bare_passform()
+            .env("PASSFORM_IDENTITY", &stranger.identity)
+            .arg("--identity")
+            .arg(&stranger.identity)
+            .arg("-i")
+            .arg(&sandbox.identity),
+    );
+    assert!(flags_win.status.success(), "{}", stderr(&flags_win));
+
+    let flags_replace_the_environment = validate(
+        sandbox
+            .bare_passform()
+            .env("PASSFORM_IDENTITY", &sandbox.identity)
+            .arg("--identity")
+            .arg(&stranger.identity),
+    );
+    assert_eq!(flags_replace_the_environment.status.code(), Some(1));
+    let message = stderr(&flags_replace_the_environment);
+    assert!(message.contains("none of the identities"), "{message}");
+    assert!(message.contains(&format!(
+        "(tried `{}` (1 key))",
+        stranger.identity.display()
+    )));
 }

@@ -138,35 +138,47 @@ fn an_unchanged_document_is_not_rewritten() {
     assert!(no_plaintext_left(&sandbox));
 }
 
-#[test]
-fn an_interrupted_edit_writes_nothing_and_removes_the_plaintext() {
-    let sandbox = sandbox_with_document();
-    let before = std::fs::read(sandbox.document_path()).unwrap();
-    let script = editor(
-        &sandbox,
+/// An editor that makes a valid change, then sends `signal` to the passform that runs it and
+/// waits to be stopped.
+fn signalling_editor(sandbox: &Sandbox, signal: &str) -> PathBuf {
+    editor(
+        sandbox,
         &format!(
             "exec >/dev/null 2>&1\n\
              printf '{INSTANCE}' >> \"$1\"\n\
              pid=$$\n\
              while [ \"$pid\" -gt 1 ]; do\n\
-               if [ \"$(cat /proc/$pid/comm)\" = passform ]; then kill -INT \"$pid\"; break; fi\n\
+               if [ \"$(cat /proc/$pid/comm)\" = passform ]; then kill -{signal} \"$pid\"; break; fi\n\
                pid=$(awk '{{print $4}}' /proc/$pid/stat)\n\
              done\n\
              sleep 10\n",
             INSTANCE = INSTANCE.replace('\n', "\\n"),
         ),
-    );
+    )
+}
 
-    let output = edit(&sandbox, &script);
+#[test]
+fn an_interrupted_edit_writes_nothing_and_removes_the_plaintext() {
+    for signal in ["INT", "TERM", "HUP"] {
+        let sandbox = sandbox_with_document();
+        let before = std::fs::read(sandbox.document_path()).unwrap();
+        let script = signalling_editor(&sandbox, signal);
 
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("interrupted"),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
-    assert!(no_plaintext_left(&sandbox));
+        let output = edit(&sandbox, &script);
+
+        assert_eq!(output.status.code(), Some(1), "SIG{signal}");
+        assert!(
+            stderr(&output).contains("interrupted"),
+            "SIG{signal}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            std::fs::read(sandbox.document_path()).unwrap(),
+            before,
+            "SIG{signal}"
+        );
+        assert!(no_plaintext_left(&sandbox), "SIG{signal}");
+    }
 }
 
 #[test]
@@ -229,5 +241,98 @@ fn an_edit_that_drops_the_editors_own_recipient_is_reopened_until_fixed() {
     assert!(header.contains("`recipients`"), "{header}");
     assert!(header.contains("could not open it again"), "{header}");
     assert!(sandbox.load().is_ok());
+    assert!(no_plaintext_left(&sandbox));
+}
+
+#[test]
+fn visual_is_preferred_to_editor() {
+    let sandbox = sandbox_with_document();
+    let visual = editor(
+        &sandbox,
+        &format!(
+            "printf '{INSTANCE}' >> \"$1\"\n",
+            INSTANCE = INSTANCE.replace('\n', "\\n")
+        ),
+    );
+
+    let output = sandbox
+        .passform()
+        .arg("edit")
+        .env("VISUAL", &visual)
+        .env("EDITOR", "false")
+        .env("TMPDIR", {
+            std::fs::create_dir_all(sandbox.path("tmp")).unwrap();
+            sandbox.path("tmp")
+        })
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(sandbox.load().unwrap().document.instance("i-a").is_some());
+    assert!(no_plaintext_left(&sandbox));
+}
+
+#[test]
+fn an_edit_re_encrypts_to_the_recipients_the_document_now_lists() {
+    let sandbox = sandbox_with_document();
+    let teammate = Sandbox::new();
+    let script = editor(
+        &sandbox,
+        &format!(
+            "sed -i 's/\"{own}\"/\"{own}\", \"{teammate}\"/' \"$1\"\n",
+            own = sandbox.recipient,
+            teammate = teammate.recipient,
+        ),
+    );
+
+    let output = edit(&sandbox, &script);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("encrypted to 2 recipients"));
+    let opened_by_teammate = passform::document::load(
+        &sandbox.document_path(),
+        std::slice::from_ref(&teammate.identity),
+    )
+    .unwrap();
+    assert_eq!(
+        opened_by_teammate.document.recipients,
+        [sandbox.recipient.clone(), teammate.recipient.clone()]
+    );
+    assert!(sandbox.load().is_ok());
+    assert!(no_plaintext_left(&sandbox));
+}
+
+#[test]
+fn ctrl_c_at_the_terminal_stops_editor_and_passform_together_and_writes_nothing() {
+    use std::os::unix::process::CommandExt as _;
+    let sandbox = sandbox_with_document();
+    let before = std::fs::read(sandbox.document_path()).unwrap();
+    // `kill -INT 0` signals the whole process group, as a terminal does on Ctrl-C: the editor
+    // dies of it while passform catches it.
+    let script = editor(
+        &sandbox,
+        &format!(
+            "exec >/dev/null 2>&1\nprintf '{INSTANCE}' >> \"$1\"\nkill -INT 0\nsleep 10\n",
+            INSTANCE = INSTANCE.replace('\n', "\\n"),
+        ),
+    );
+    std::fs::create_dir_all(sandbox.path("tmp")).unwrap();
+
+    let output = sandbox
+        .passform()
+        .arg("edit")
+        .env("EDITOR", &script)
+        .env("TMPDIR", sandbox.path("tmp"))
+        .process_group(0)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read(sandbox.document_path()).unwrap(), before);
     assert!(no_plaintext_left(&sandbox));
 }

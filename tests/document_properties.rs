@@ -8,8 +8,8 @@ proptest! {
     #[test]
     fn derived_passwords_always_meet_the_policy(
         seed in any::<[u8; 32]>(),
-        region in "[a-z]{2}-[a-z]{3,12}(-[0-9])?",
-        id in "i-[a-z0-9]{10,22}",
+        region in prop_oneof!["[a-z]{2}-[a-z]{3,12}(-[0-9])?", "\\PC{1,40}"],
+        id in prop_oneof!["i-[a-z0-9]{10,22}", "\\PC{1,40}"],
         generation in 1u64..=u64::MAX,
         length in policy::MIN_LENGTH..=policy::MAX_LENGTH,
     ) {

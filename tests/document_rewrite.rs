@@ -107,3 +107,20 @@ fn show_document_never_prints_plaintext_it_cannot_mask() {
     assert!(!stderr(&output).contains("Unclosed#Pass1"));
     assert!(!stderr(&output).contains(SEED));
 }
+
+#[test]
+fn show_document_masks_a_misspelt_password_key() {
+    let sandbox = Sandbox::new();
+    sandbox.write_document(&sandbox.plaintext(
+        "[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\ngeneration = 1\n\
+         pasword = \"Misspelt#Pass1\"\n",
+    ));
+
+    let output = sandbox.run(&["show-document"]);
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = stdout(&output);
+    assert!(shown.contains("pasword = \"(sensitive)\"\n"), "{shown}");
+    assert!(shown.contains("id = \"i-a\"\n"), "{shown}");
+    assert!(!shown.contains("Misspelt#Pass1"));
+}

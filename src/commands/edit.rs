@@ -118,7 +118,7 @@ pub async fn run(settings: &Settings) -> Result<ExitCode, EditError> {
     let mut shown = original.clone();
     let mut header = String::new();
     let (sealed, document) = loop {
-        workspace.write(&Zeroizing::new(format!("{header}{}", shown.as_str())))?;
+        workspace.write(&with_header(&header, &shown))?;
         run_editor(&editor, &workspace.file, &mut signals).await?;
         let saved = Zeroizing::new(strip_header(&workspace.read()?));
         if *saved == *original {
@@ -248,6 +248,13 @@ async fn run_editor(editor: &str, file: &Path, signals: &mut Signals) -> Result<
             source,
         })?;
     tokio::select! {
+        // A Ctrl-C in the terminal reaches the editor too; when both the signal and the
+        // editor's exit are ready, the signal wins, so an interrupted edit never writes.
+        biased;
+        () = signals.received() => {
+            let _ = child.kill().await;
+            Err(EditError::Interrupted)
+        }
         status = child.wait() => {
             let status = status.map_err(|source| EditError::EditorStart {
                 editor: editor.to_owned(),
@@ -258,10 +265,6 @@ async fn run_editor(editor: &str, file: &Path, signals: &mut Signals) -> Result<
             } else {
                 Err(EditError::EditorFailed { editor: editor.to_owned(), status })
             }
-        }
-        () = signals.received() => {
-            let _ = child.kill().await;
-            Err(EditError::Interrupted)
         }
     }
 }
@@ -274,20 +277,32 @@ fn problem_header(problems: &[Problem]) -> String {
         "passform removes these lines itself.".to_owned(),
     ];
     let offset = 3 + 2 * problems.len();
+    // Each problem takes exactly two lines, so that the line numbers above stay right and
+    // every line of the header starts with the prefix that `strip_header` removes.
+    let one_line = |text: &str| text.replace(['\r', '\n'], " ");
     for problem in problems {
         lines.push(format!(
             "line {}, column {}: `{}`: {}",
             problem.line + offset,
             problem.column,
             problem.key,
-            problem.message
+            one_line(&problem.message)
         ));
-        lines.push(format!("  hint: {}", problem.hint));
+        lines.push(format!("  hint: {}", one_line(&problem.hint)));
     }
     lines
         .iter()
         .map(|line| format!("{HEADER_PREFIX}{line}\n"))
         .collect()
+}
+
+/// The problem comments followed by the document, built in one allocation so that no copy of
+/// the plaintext is left behind in freed memory.
+fn with_header(header: &str, text: &str) -> Zeroizing<String> {
+    let mut shown = Zeroizing::new(String::with_capacity(header.len() + text.len()));
+    shown.push_str(header);
+    shown.push_str(text);
+    shown
 }
 
 /// The text without the problem comments passform put on top.
@@ -336,10 +351,17 @@ impl Workspace {
             .map_err(|source| self.error(source))
     }
 
+    /// Reads the edited file into a buffer sized from the file's length, so that reading does
+    /// not grow it and leave partial copies of the plaintext in freed memory.
     fn read(&self) -> Result<Zeroizing<String>, EditError> {
-        std::fs::read_to_string(&self.file)
-            .map(Zeroizing::new)
-            .map_err(|source| self.error(source))
+        use std::io::Read as _;
+        let mut file = std::fs::File::open(&self.file).map_err(|source| self.error(source))?;
+        let length = file.metadata().map_err(|source| self.error(source))?.len();
+        let capacity = usize::try_from(length).unwrap_or(0).saturating_add(1);
+        let mut text = Zeroizing::new(String::with_capacity(capacity));
+        file.read_to_string(&mut text)
+            .map_err(|source| self.error(source))?;
+        Ok(text)
     }
 
     fn error(&self, source: std::io::Error) -> EditError {
@@ -397,5 +419,22 @@ mod tests {
         assert!(header.contains("line 7, column 5"));
         let body = "version = 2\n# passform: kept, since it is not at the top\n";
         assert_eq!(strip_header(&format!("{header}{body}")), body);
+    }
+
+    #[test]
+    fn a_message_of_several_lines_stays_on_one_header_line() {
+        let problem = Problem {
+            line: 1,
+            column: 1,
+            key: "recipients".to_owned(),
+            message: "could not encrypt:\nthe plugin failed".to_owned(),
+            hint: "check\nthe plugin".to_owned(),
+        };
+        let header = problem_header(&[problem]);
+        assert_eq!(header.lines().count(), 5);
+        assert_eq!(
+            strip_header(&format!("{header}version = 1\n")),
+            "version = 1\n"
+        );
     }
 }

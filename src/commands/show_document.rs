@@ -3,7 +3,9 @@
 //! (docs/git.md).
 //!
 //! The document is masked but not validated, so that the diff of a commit holding a broken
-//! document still reads. Text that is not TOML is never printed, since it cannot be masked.
+//! document still reads; the value of a key schema v1 does not know is masked too, since a
+//! misspelt key may hold a password. Text that is not TOML is never printed, since it cannot
+//! be masked.
 
 use std::process::ExitCode;
 

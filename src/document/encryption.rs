@@ -15,6 +15,10 @@ use zeroize::Zeroizing;
 
 use super::error::DocumentError;
 
+/// How an identity file holding a passphrase-protected SSH key is described in messages.
+const PASSPHRASE_PROTECTED: &str =
+    "a passphrase-protected SSH key, which passform cannot unlock since it does not prompt";
+
 /// The first line of an OpenSSH or PEM private key file.
 const PRIVATE_KEY_MARKER: &str = "-----BEGIN";
 
@@ -61,6 +65,16 @@ fn parse_recipient(text: &str) -> Result<ParsedRecipient, String> {
     age::plugin::Recipient::from_str(text)
         .map(ParsedRecipient::Plugin)
         .map_err(|_| "not an age, SSH or plugin recipient".to_owned())
+}
+
+/// Returns true when `text` looks like a secret key (an age or plugin identity, or a private
+/// key block) rather than a recipient. Such text is never quoted in a message or shown by
+/// `show-document`, even where a recipient is expected.
+pub fn looks_like_secret_key(text: &str) -> bool {
+    let upper = text.trim_start().to_ascii_uppercase();
+    upper.starts_with("AGE-SECRET-KEY-")
+        || upper.starts_with("AGE-PLUGIN-")
+        || upper.contains("PRIVATE KEY")
 }
 
 /// Checks that a recipient is written correctly, saying why not.
@@ -168,11 +182,24 @@ fn parse_identity_file(
     if first_content_line(&bytes).starts_with(PRIVATE_KEY_MARKER) {
         let identity =
             age::ssh::Identity::from_buffer(bytes.as_slice(), filename).map_err(identity_error)?;
-        if let age::ssh::Identity::Unsupported(_) = identity {
-            return Err(identity_error(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "this SSH key type cannot be used with age",
-            )));
+        match identity {
+            age::ssh::Identity::Unsupported(_) => {
+                return Err(identity_error(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "this SSH key type cannot be used with age",
+                )));
+            }
+            // passform does not prompt, so it cannot unlock the key. The file is kept, empty,
+            // so that the error listing what was tried says why it did not help.
+            age::ssh::Identity::Encrypted(_) => {
+                return Ok(IdentityFile {
+                    path: path.to_owned(),
+                    found: true,
+                    identities: Vec::new(),
+                    description: PASSPHRASE_PROTECTED.to_owned(),
+                });
+            }
+            age::ssh::Identity::Unencrypted(_) => {}
         }
         return Ok(IdentityFile {
             path: path.to_owned(),
@@ -225,6 +252,11 @@ pub fn open(
             source,
         }
     })?;
+    if decryptor.is_scrypt() {
+        return Err(DocumentError::PassphraseEncrypted {
+            path: path.to_owned(),
+        });
+    }
     let identities = files
         .iter()
         .flat_map(|file| file.identities.iter().map(|identity| identity.as_ref()));
@@ -250,8 +282,8 @@ pub fn open(
                 source,
             },
         })?;
-    // The plaintext is never longer than the ciphertext, so this buffer never grows: a growing
-    // buffer would free its earlier, smaller copies of the plaintext without zeroing them.
+    // The plaintext is shorter than the ciphertext, so a buffer of the ciphertext's size never
+    // grows, and no partial copy of the plaintext is left behind in freed memory.
     let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
     reader
         .read_to_end(&mut plaintext)
@@ -270,10 +302,14 @@ pub fn generate_identity() -> (Zeroizing<String>, String) {
     let created = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let text = Zeroizing::new(format!(
-        "# created by passform: {created}\n# public key: {recipient}\n{}\n",
-        identity.to_string().expose_secret()
+    // Room for the whole file is reserved first, so that the text holding the secret key is
+    // never moved and no copy of it is left behind in freed memory.
+    let mut text = Zeroizing::new(String::with_capacity(512));
+    text.push_str(&format!(
+        "# created by passform: {created}\n# public key: {recipient}\n"
     ));
+    text.push_str(identity.to_string().expose_secret());
+    text.push('\n');
     (text, recipient)
 }
 
@@ -288,6 +324,13 @@ pub fn recipients_of_identity_file(path: &Path) -> Result<Vec<String>, DocumentE
     if first_content_line(&bytes).starts_with(PRIVATE_KEY_MARKER) {
         let identity =
             age::ssh::Identity::from_buffer(bytes.as_slice(), None).map_err(identity_error)?;
+        // A document passform could not open again is no use: refuse before writing one.
+        if let age::ssh::Identity::Encrypted(_) = identity {
+            return Err(identity_error(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("this is {PASSPHRASE_PROTECTED}"),
+            )));
+        }
         let recipient = age::ssh::Recipient::try_from(identity).map_err(|error| {
             identity_error(io::Error::new(
                 io::ErrorKind::InvalidData,

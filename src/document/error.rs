@@ -53,6 +53,30 @@ pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The byte offsets at which the lines of a text start, so that many offsets can be turned
+/// into lines without scanning the text from the start each time.
+pub(crate) struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    /// The line starts of `text`.
+    pub(crate) fn of(text: &str) -> LineStarts {
+        let after_newlines = text.match_indices('\n').map(|(index, _)| index + 1);
+        LineStarts(std::iter::once(0).chain(after_newlines).collect())
+    }
+
+    /// The 1-based line and character column of a byte offset in `text`, the text these line
+    /// starts were found in; the same answer as [`line_and_column`].
+    pub(crate) fn line_and_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.0.partition_point(|start| *start <= offset);
+        let column = text[self.0[line - 1]..offset].chars().count() + 1;
+        (line, column)
+    }
+}
+
 /// The problems of one document, printed one per line with their hints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problems {
@@ -124,6 +148,12 @@ pub enum DocumentError {
         /// What the age reader said.
         #[source]
         source: std::io::Error,
+    },
+    /// The file is encrypted with a passphrase (`age -p`), not to recipients.
+    #[error("the document `{}` is encrypted with a passphrase, not to recipients", path.display())]
+    PassphraseEncrypted {
+        /// The document's path.
+        path: PathBuf,
     },
     /// None of the identity files exists.
     #[error("no identity file was found (tried {})", list_paths(tried))]
@@ -267,6 +297,10 @@ impl Hint for DocumentError {
                 "restore the document from version control; passform only reads files it or \
                  `age` encrypted"
             }
+            Self::PassphraseEncrypted { .. } => {
+                "passform does not prompt for passphrases: decrypt it with `age -d` and encrypt \
+                 it again to recipients with `age -a -r RECIPIENT`"
+            }
             Self::NoIdentity { .. } => {
                 "pass the identity that can decrypt the document with --identity or \
                  PASSFORM_IDENTITY, or run `passform init` to make one"
@@ -318,5 +352,18 @@ mod tests {
         assert_eq!(line_and_column(text, 6), (2, 1));
         assert_eq!(line_and_column(text, 10), (2, 4));
         assert_eq!(line_and_column(text, 1000), (3, 1));
+    }
+
+    #[test]
+    fn line_starts_give_the_same_lines_and_columns_as_a_scan() {
+        let text = "a = 1\nbé = 2\n\n[[instance]]\nid = \"ü\"";
+        let starts = LineStarts::of(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                starts.line_and_column(text, offset),
+                line_and_column(text, offset),
+                "{offset}"
+            );
+        }
     }
 }

@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use super::derivation::{self, DEFAULT_PASSWORD_LENGTH, SEED_LENGTH, Seed};
 use super::encryption;
-use super::error::{Problem, line_and_column};
+use super::error::{LineStarts, Problem};
 use super::policy;
 use super::raw::{self, RawDefaults, RawDocument, RawInstance};
 use crate::secret::SecretString;
@@ -116,16 +116,30 @@ pub fn validate(text: &str) -> Result<Document, Vec<Problem>> {
     let parsed = raw::parse(text)?;
     let mut checker = Checker {
         text,
-        problems: parsed.unknown_keys,
+        lines: None,
+        problems: Vec::new(),
     };
     let document = checker.document(parsed.document);
+    // A wrongly typed value was read as absent; its type problem says more than "missing".
+    let wrongly_typed = |problem: &Problem| {
+        parsed
+            .wrong_types
+            .iter()
+            .any(|wrong| wrong.key == problem.key)
+    };
+    let mut problems = parsed.unknown_keys;
+    problems.extend(
+        checker
+            .problems
+            .drain(..)
+            .filter(|problem| !wrongly_typed(problem)),
+    );
+    problems.extend(parsed.wrong_types);
     match document {
-        Some(document) if checker.problems.is_empty() => Ok(document),
+        Some(document) if problems.is_empty() => Ok(document),
         _ => {
-            checker
-                .problems
-                .sort_by_key(|problem| (problem.line, problem.column));
-            Err(checker.problems)
+            problems.sort_by_key(|problem| (problem.line, problem.column));
+            Err(problems)
         }
     }
 }
@@ -133,6 +147,9 @@ pub fn validate(text: &str) -> Result<Document, Vec<Problem>> {
 /// Collects problems while building the model.
 struct Checker<'a> {
     text: &'a str,
+    /// Found at the first problem, so that a document with many problems is still located in
+    /// linear time, and a valid one never pays for it.
+    lines: Option<LineStarts>,
     problems: Vec<Problem>,
 }
 
@@ -145,8 +162,21 @@ struct Defaults {
 
 impl Checker<'_> {
     fn problem(&mut self, span: Range<usize>, key: &str, message: String, hint: &str) {
-        self.problems
-            .push(Problem::at(self.text, span.start, key, message, hint));
+        let (line, column) = self.line_and_column(span.start);
+        self.problems.push(Problem {
+            line,
+            column,
+            key: key.to_owned(),
+            message,
+            hint: hint.to_owned(),
+        });
+    }
+
+    fn line_and_column(&mut self, offset: usize) -> (usize, usize) {
+        let text = self.text;
+        self.lines
+            .get_or_insert_with(|| LineStarts::of(text))
+            .line_and_column(text, offset)
     }
 
     fn document(&mut self, raw: RawDocument) -> Option<Document> {
@@ -184,7 +214,10 @@ impl Checker<'_> {
         }
     }
 
-    fn recipients(&mut self, recipients: Option<Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+    fn recipients(
+        &mut self,
+        recipients: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    ) -> Vec<String> {
         let hint = "list who can decrypt the document, such as the recipient printed by \
                     `age-keygen -y IDENTITY` or an `ssh-ed25519 ...` public key";
         let Some(recipients) = recipients else {
@@ -203,12 +236,30 @@ impl Checker<'_> {
         }
         let mut valid = Vec::new();
         for (index, recipient) in recipients.into_iter().enumerate() {
-            let text = recipient.get_ref().trim().to_owned();
+            // A value that is not a string was reported with the types.
+            let Some(text) = recipient
+                .get_ref()
+                .as_str()
+                .map(|text| text.trim().to_owned())
+            else {
+                continue;
+            };
+            let key = format!("recipients[{}]", index + 1);
+            if encryption::looks_like_secret_key(&text) {
+                self.problem(
+                    recipient.span(),
+                    &key,
+                    "this is a secret key (an identity), not a recipient".to_owned(),
+                    "replace it with its recipient, which `age-keygen -y IDENTITY_FILE` prints, \
+                     and make a new identity: everyone who could read the document has this key",
+                );
+                continue;
+            }
             match encryption::check_recipient(&text) {
                 Ok(()) => valid.push(text),
                 Err(reason) => self.problem(
                     recipient.span(),
-                    &format!("recipients[{}]", index + 1),
+                    &key,
                     format!("`{text}` is not a recipient passform can encrypt to: {reason}"),
                     hint,
                 ),
@@ -344,8 +395,8 @@ impl Checker<'_> {
         raw: Vec<Spanned<RawInstance>>,
         defaults: &Defaults,
     ) -> Vec<DeclaredInstance> {
-        // Where each id is first declared, as a byte offset: the line is worked out only for a
-        // duplicate, since counting lines from the top for every instance is quadratic.
+        // Where each id was first declared, as a byte offset: it is turned into a line only
+        // for a duplicate, so that a valid document never pays for finding lines.
         let mut first_offset_of: BTreeMap<String, usize> = BTreeMap::new();
         let mut instances = Vec::new();
         for (index, instance) in raw.into_iter().enumerate() {
@@ -353,8 +404,8 @@ impl Checker<'_> {
             let span = instance.span();
             let instance = instance.into_inner();
             if let Some(id) = &instance.id {
-                if let Some(&first) = first_offset_of.get(id.get_ref().trim()) {
-                    let (first_line, _) = line_and_column(self.text, first);
+                if let Some(first) = first_offset_of.get(id.get_ref().trim()) {
+                    let (first_line, _) = self.line_and_column(*first);
                     self.problem(
                         id.span(),
                         &format!("{prefix}.id"),
@@ -575,6 +626,28 @@ mod tests {
     }
 
     #[test]
+    fn a_wrongly_typed_value_and_a_rule_broken_elsewhere_are_both_reported() {
+        let text = document(
+            "[[instance]]\nid = \"i-a\"\nregion = \"r\"\ngeneration = \"3\"\n\
+             [[instance]]\nid = \"i-a\"\nregion = \"r\"\ngeneration = 1\nwave = -1\n",
+        );
+        let problems = validate(&text).unwrap_err();
+        let summary: Vec<_> = problems
+            .iter()
+            .map(|problem| (problem.key.as_str(), problem.line))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("instance[1].generation", 8),
+                ("instance[2].id", 10),
+                ("instance[2].wave", 13)
+            ]
+        );
+        assert!(problems[0].message.contains("a whole number"));
+    }
+
+    #[test]
     fn a_missing_region_without_a_default_is_a_problem() {
         let text = document("[[instance]]\nid = \"i-a\"\ngeneration = 1\n");
         assert_eq!(problem_keys(&text), ["instance[1].region"]);
@@ -610,6 +683,20 @@ mod tests {
     fn no_recipients_and_a_short_seed_are_problems() {
         let text = "version = 1\nrecipients = []\n[secrets]\nseed = \"AAEC\"\n";
         assert_eq!(problem_keys(text), ["recipients", "secrets.seed"]);
+    }
+
+    #[test]
+    fn a_secret_key_among_the_recipients_is_rejected_without_being_quoted() {
+        let secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+        let text = document("").replace(
+            &format!("[\"{RECIPIENT}\"]"),
+            &format!("[\"{RECIPIENT}\", \"{secret}\"]"),
+        );
+        let problems = validate(&text).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "recipients[2]");
+        assert!(problems[0].message.contains("secret key"));
+        assert!(!format!("{problems:?}").contains("QQQQQQQQ"));
     }
 
     #[test]

@@ -5,14 +5,17 @@
 //! column, and finds every key that schema v1 does not know. Secrets (`seed`, `password`) are
 //! read as untyped values so that a parser message can never quote them.
 //!
-//! A TOML syntax error is reported alone, since the reader cannot go past it. The TOML reader
-//! keeps its own copies of the text while it parses and frees them without zeroing them;
-//! passform's own copies of the plaintext and its secrets are zeroed.
+//! A TOML syntax error is reported alone, since the reader cannot go past it. A scalar of the
+//! wrong type (`generation = "3"`) is reported and then read as absent, so that the rest of the
+//! document is still checked; a table or array of the wrong kind (`defaults = 3`) stops the
+//! check after the type problems, since nothing inside it can be read. The TOML reader keeps
+//! its own copies of the text while it parses and frees them without zeroing them; passform's
+//! own copies of the plaintext and its secrets are zeroed.
 
 use serde::Deserialize as _;
 use toml::Spanned;
 
-use super::error::Problem;
+use super::error::{LineStarts, Problem};
 
 /// What kind of value a key holds, checked before serde reads the document so that every
 /// wrongly typed value is reported, not only the first.
@@ -90,9 +93,10 @@ const INSTANCE_KEYS: &[(&str, Kind)] = &[
 #[derive(Debug, serde::Deserialize)]
 pub struct RawDocument {
     /// The schema version; must be 1.
+    #[serde(default, deserialize_with = "lenient")]
     pub version: Option<Spanned<i64>>,
-    /// Who can decrypt the document.
-    pub recipients: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Who can decrypt the document; values that are not strings were reported already.
+    pub recipients: Option<Spanned<Vec<Spanned<toml::Value>>>>,
     /// The secrets table.
     pub secrets: Option<Spanned<RawSecrets>>,
     /// Values instances fall back to.
@@ -113,10 +117,13 @@ pub struct RawSecrets {
 #[derive(Debug, serde::Deserialize)]
 pub struct RawDefaults {
     /// The region of instances that name none.
+    #[serde(default, deserialize_with = "lenient")]
     pub region: Option<Spanned<String>>,
     /// The restart policy of instances that name none.
+    #[serde(default, deserialize_with = "lenient")]
     pub restart: Option<Spanned<String>>,
     /// The length of derived passwords.
+    #[serde(default, deserialize_with = "lenient")]
     pub password_length: Option<Spanned<i64>>,
 }
 
@@ -124,31 +131,55 @@ pub struct RawDefaults {
 #[derive(Debug, serde::Deserialize)]
 pub struct RawInstance {
     /// The instance id.
+    #[serde(default, deserialize_with = "lenient")]
     pub id: Option<Spanned<String>>,
     /// The instance's region.
+    #[serde(default, deserialize_with = "lenient")]
     pub region: Option<Spanned<String>>,
     /// The password generation.
+    #[serde(default, deserialize_with = "lenient")]
     pub generation: Option<Spanned<i64>>,
     /// An explicit password, untyped so that no parser message quotes it.
     pub password: Option<Spanned<toml::Value>>,
     /// The restart policy.
+    #[serde(default, deserialize_with = "lenient")]
     pub restart: Option<Spanned<String>>,
     /// The wave.
+    #[serde(default, deserialize_with = "lenient")]
     pub wave: Option<Spanned<i64>>,
 }
 
-/// A raw document and the unknown keys found beside the known ones.
+/// Reads a scalar whose type [`Shape`] has already checked: a value of another type reads as
+/// absent instead of stopping the whole document, and its problem is the one `Shape` found.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<Spanned<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Option::<Spanned<toml::Value>>::deserialize(deserializer)?;
+    Ok(value.and_then(|value| {
+        let span = value.span();
+        T::deserialize(value.into_inner())
+            .ok()
+            .map(|inner| Spanned::new(span, inner))
+    }))
+}
+
+/// A raw document, and the unknown keys and wrongly typed scalars found beside the known ones.
 #[derive(Debug)]
 pub struct Parsed {
-    /// The known keys, as written.
+    /// The known keys, as written; a scalar of the wrong type is absent.
     pub document: RawDocument,
     /// One problem per unknown key; the caller reports them with its own.
     pub unknown_keys: Vec<Problem>,
+    /// One problem per scalar of the wrong type; the caller reports them with its own, and
+    /// drops its own problems about the same keys (such as "no generation").
+    pub wrong_types: Vec<Problem>,
 }
 
 /// Parses TOML text into the raw document, reporting syntax errors, unknown keys and wrongly
-/// typed values. Unknown keys and wrong types are all reported; unknown keys alone do not stop
-/// the rest of the document from being checked.
+/// typed values. Unknown keys and wrongly typed scalars do not stop the rest of the document
+/// from being checked; a syntax error, or a table or array of the wrong kind, does.
 pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
     let syntax = match toml_edit::ImDocument::parse(text) {
         Ok(syntax) => syntax,
@@ -165,28 +196,24 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Problem>> {
         }
     };
     let shape = Shape::of(text, syntax.as_table());
-    if !shape.wrong_types.is_empty() {
-        return Err(sorted([shape.unknown_keys, shape.wrong_types].concat()));
-    }
-
     // Serde reads the tree already parsed, which it consumes: parsing the text a second time
     // would double the time and the memory that a large document costs.
     match RawDocument::deserialize(toml_edit::de::Deserializer::from(syntax)) {
         Ok(document) => Ok(Parsed {
             document,
             unknown_keys: shape.unknown_keys,
+            wrong_types: shape.wrong_types,
         }),
         Err(error) => {
             let mut problems = shape.unknown_keys;
-            problems.push(type_problem(text, &error));
-            Err(sorted(problems))
+            if shape.wrong_types.is_empty() {
+                problems.push(type_problem(text, &error));
+            }
+            problems.extend(shape.wrong_types);
+            problems.sort_by_key(|problem| (problem.line, problem.column));
+            Err(problems)
         }
     }
-}
-
-fn sorted(mut problems: Vec<Problem>) -> Vec<Problem> {
-    problems.sort_by_key(|problem| (problem.line, problem.column));
-    problems
 }
 
 /// The byte offset of a top-level key in TOML text, or 0 when it is not there.
@@ -261,6 +288,8 @@ fn key_path_at(table: &dyn toml_edit::TableLike, prefix: &str, offset: usize) ->
 struct Shape {
     unknown_keys: Vec<Problem>,
     wrong_types: Vec<Problem>,
+    /// Found at the first problem, so that many problems are located in linear time.
+    lines: Option<LineStarts>,
 }
 
 impl Shape {
@@ -268,6 +297,7 @@ impl Shape {
         let mut shape = Shape {
             unknown_keys: Vec::new(),
             wrong_types: Vec::new(),
+            lines: None,
         };
         shape.check(text, root, "", DOCUMENT_KEYS);
         for (name, keys) in [("secrets", SECRETS_KEYS), ("defaults", DEFAULTS_KEYS)] {
@@ -304,23 +334,51 @@ impl Shape {
                 .and_then(toml_edit::Value::span)
                 .map_or(key_offset, |span| span.start);
             match keys.iter().find(|(known, _)| *known == name) {
-                None => self.unknown_keys.push(Problem::at(
-                    text,
-                    key_offset,
-                    &key,
-                    format!("`{name}` is not a key schema v1 knows here"),
-                    &format!("the keys allowed here are {}", names(keys)),
-                )),
-                Some((_, kind)) if !kind.matches(item) => self.wrong_types.push(Problem::at(
-                    text,
-                    value_offset,
-                    &key,
-                    format!("`{name}` must be {}", kind.describe()),
-                    "strings need quotes, numbers must not have them; docs/document.md gives \
-                     each key's type",
-                )),
+                None => {
+                    let problem = self.problem(
+                        text,
+                        key_offset,
+                        key,
+                        format!("`{name}` is not a key schema v1 knows here"),
+                        format!("the keys allowed here are {}", names(keys)),
+                    );
+                    self.unknown_keys.push(problem);
+                }
+                Some((_, kind)) if !kind.matches(item) => {
+                    let problem = self.problem(
+                        text,
+                        value_offset,
+                        key,
+                        format!("`{name}` must be {}", kind.describe()),
+                        "strings need quotes, numbers must not have them; docs/document.md \
+                         gives each key's type"
+                            .to_owned(),
+                    );
+                    self.wrong_types.push(problem);
+                }
                 Some(_) => {}
             }
+        }
+    }
+
+    fn problem(
+        &mut self,
+        text: &str,
+        offset: usize,
+        key: String,
+        message: String,
+        hint: String,
+    ) -> Problem {
+        let (line, column) = self
+            .lines
+            .get_or_insert_with(|| LineStarts::of(text))
+            .line_and_column(text, offset);
+        Problem {
+            line,
+            column,
+            key,
+            message,
+            hint,
         }
     }
 }
@@ -374,9 +432,11 @@ mod tests {
     }
 
     #[test]
-    fn a_value_of_the_wrong_type_is_named_by_its_full_key() {
+    fn a_value_of_the_wrong_type_is_named_by_its_full_key_and_read_as_absent() {
         let text = "version = 1\n[[instance]]\nid = \"i-a\"\n[[instance]]\ngeneration = \"3\"\n";
-        let problems = parse(text).unwrap_err();
+        let parsed = parse(text).unwrap();
+        assert!(parsed.document.instance[1].get_ref().generation.is_none());
+        let problems = parsed.wrong_types;
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].key, "instance[2].generation");
         assert_eq!((problems[0].line, problems[0].column), (5, 14));

@@ -2,7 +2,9 @@
 //!
 //! `rotate` raises generations and `show-document` masks secrets; both edit the TOML through
 //! `toml_edit`, so that comments, order and spacing survive and a diff shows only the change.
-//! Both expect a document that already validated.
+//! `rotate` expects a document that already validated. Masking does not: it shows as written
+//! only the values schema v1 declares as not secret, and masks every other value, so that a
+//! broken or misspelt document still diffs without showing a secret.
 
 use toml_edit::{DocumentMut, Item, Value};
 
@@ -77,23 +79,89 @@ pub fn raise_generations(
     Ok((document.to_string(), raised))
 }
 
-/// The text with the seed and every password replaced by `(sensitive)`, comments kept.
+/// The keys whose values are shown as written: everything schema v1 declares that is not a
+/// secret. Every other value, the seed, passwords and any key schema v1 does not know (such as a
+/// misspelt `pasword`), is masked, so that a typo cannot put a password into a diff.
+const PLAIN_KEYS: &[(&str, &[&str])] = &[
+    ("", &["version", "recipients"]),
+    ("defaults", &["region", "restart", "password_length"]),
+    (
+        "instance",
+        &["id", "region", "generation", "restart", "wave"],
+    ),
+];
+
+/// The text with the seed, every password and every value of an unknown key replaced by
+/// `(sensitive)`, comments and layout kept.
 pub fn mask_secrets(text: &str) -> Result<String, RewriteError> {
     let mut document: DocumentMut = text.parse().map_err(|_| RewriteError::NotToml)?;
-    if let Some(seed) = document
-        .get_mut("secrets")
-        .and_then(Item::as_table_like_mut)
-        .and_then(|secrets| secrets.get_mut("seed"))
-        .and_then(Item::as_value_mut)
-    {
-        replace_keeping_decor(seed, Value::from(MASK));
-    }
-    for table in instance_tables(&mut document) {
-        if let Some(password) = table.get_mut("password").and_then(Item::as_value_mut) {
-            replace_keeping_decor(password, Value::from(MASK));
+    mask_table(document.as_table_mut(), "");
+    Ok(document.to_string())
+}
+
+/// Masks every value of `table`, the schema table called `name` (`""` for the top level),
+/// except the values of its keys in [`PLAIN_KEYS`]. Tables inside are masked the same way;
+/// inside a table schema v1 does not know, everything is masked.
+fn mask_table(table: &mut dyn toml_edit::TableLike, name: &str) {
+    let plain = PLAIN_KEYS
+        .iter()
+        .find(|(table, _)| *table == name)
+        .map_or(&[][..], |(_, keys)| *keys);
+    for (key, item) in table.iter_mut() {
+        if plain.contains(&key.get()) {
+            mask_secret_keys(item);
+            continue;
+        }
+        let inner_name = match (name, key.get()) {
+            ("", known @ ("defaults" | "instance")) => known,
+            _ => UNKNOWN_TABLE,
+        };
+        match item {
+            Item::Table(inner) => mask_table(inner, inner_name),
+            Item::ArrayOfTables(tables) => {
+                for inner in tables.iter_mut() {
+                    mask_table(inner, inner_name);
+                }
+            }
+            Item::Value(Value::Array(values)) => {
+                for value in values.iter_mut() {
+                    mask_value(value, inner_name);
+                }
+            }
+            Item::Value(value) => mask_value(value, inner_name),
+            Item::None => {}
         }
     }
-    Ok(document.to_string())
+}
+
+/// The name given to tables schema v1 does not know (and to `[secrets]`): no key in them is
+/// plain.
+const UNKNOWN_TABLE: &str = "(unknown)";
+
+/// Masks, inside a plain value, every string that looks like a secret key: an identity pasted
+/// into `recipients` by mistake must not reach a diff either.
+fn mask_secret_keys(item: &mut Item) {
+    let values: Vec<&mut Value> = match item {
+        Item::Value(Value::Array(values)) => values.iter_mut().collect(),
+        Item::Value(value) => vec![value],
+        _ => Vec::new(),
+    };
+    for value in values {
+        if value
+            .as_str()
+            .is_some_and(super::encryption::looks_like_secret_key)
+        {
+            replace_keeping_decor(value, Value::from(MASK));
+        }
+    }
+}
+
+/// Masks one value: an inline table key by key, anything else whole.
+fn mask_value(value: &mut Value, table_name: &str) {
+    match value.as_inline_table_mut() {
+        Some(inner) => mask_table(inner, table_name),
+        None => replace_keeping_decor(value, Value::from(MASK)),
+    }
 }
 
 /// Replaces a value, keeping the spaces and comment around it.
@@ -160,6 +228,41 @@ mod tests {
         assert!(masked.contains("seed = \"(sensitive)\" # keep"));
         assert!(masked.contains("password = \"(sensitive)\""));
         assert!(masked.contains("generation = 3 # raised in May"));
+    }
+
+    #[test]
+    fn values_of_unknown_keys_and_tables_are_masked_and_known_ones_kept() {
+        let text = "version = 1\nrecipients = [\"age1x\", \"AGE-SECRET-KEY-1PASTED\"]\n\
+                    note = \"Top#Secret1\"\n\
+                    [secrets]\nseed = \"c2VlZA==\"\nold_seed = \"b2xk\"\n\
+                    [defaults]\nregion = \"cn-hangzhou\"\npasword = \"Typo#Pass1\"\n\
+                    [extra]\nregion = \"Extra#Pass1\"\nlist = [\"List#Pass1\"]\n\
+                    [[instance]]\nid = \"i-a\"\ngeneration = 2\nwave = 3\n\
+                    pasword = \"Typo#Pass2\"\nnested = { password = \"Nested#Pass1\" }\n";
+        let masked = mask_secrets(text).unwrap();
+        for secret in [
+            "PASTED",
+            "Top#Secret1",
+            "c2VlZA==",
+            "b2xk",
+            "Typo#Pass1",
+            "Extra#Pass1",
+            "List#Pass1",
+            "Typo#Pass2",
+            "Nested#Pass1",
+        ] {
+            assert!(!masked.contains(secret), "{secret} in {masked}");
+        }
+        for kept in [
+            "version = 1\n",
+            "recipients = [\"age1x\", \"(sensitive)\"]\n",
+            "region = \"cn-hangzhou\"\n",
+            "id = \"i-a\"\n",
+            "generation = 2\n",
+            "wave = 3\n",
+        ] {
+            assert!(masked.contains(kept), "{kept} not in {masked}");
+        }
     }
 
     #[test]

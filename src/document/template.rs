@@ -1,5 +1,7 @@
 //! The document `passform init` writes: valid as it stands, with comments that teach the schema.
 
+use std::fmt::Write as _;
+
 use zeroize::Zeroizing;
 
 use super::derivation::Seed;
@@ -11,7 +13,11 @@ pub fn new_document(recipients: &[String], seed: &Seed) -> Zeroizing<String> {
         .map(|recipient| format!("  \"{recipient}\",\n"))
         .collect::<String>();
     let seed = seed.to_base64();
-    Zeroizing::new(format!(
+    // Written into room reserved up front, so that the text holding the seed is never moved
+    // and no copy of it is left behind in freed memory.
+    let mut text = Zeroizing::new(String::with_capacity(4096 + recipients.len()));
+    write!(
+        text,
         r#"# passform desired document, schema version 1 (docs/document.md describes every key).
 # It is stored encrypted; change it with `passform edit`, check it with `passform validate`.
 version = 1
@@ -44,7 +50,9 @@ seed = "{seed}"
 # wave = 1                    # optional: waves are applied in ascending order (default 1)
 "#,
         seed = seed.expose_secret()
-    ))
+    )
+    .expect("writing to a String cannot fail");
+    text
 }
 
 #[cfg(test)]
@@ -59,5 +67,6 @@ mod tests {
         let document = model::validate(&text).unwrap();
         assert_eq!(document.recipients, [recipient]);
         assert!(document.instances.is_empty());
+        assert!(text.len() <= text.capacity() && text.capacity() < 4096 + 100);
     }
 }

@@ -119,3 +119,58 @@ pub fn snapshot(directory: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// A running `passform emulator` serving one Running Linux instance `i-a` in `cn-hangzhou`,
+/// stopped when dropped.
+pub struct Emulator {
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl Emulator {
+    pub fn start(sandbox: &Sandbox) -> Emulator {
+        use std::io::BufRead as _;
+        let fleet = sandbox.path("fleet.toml");
+        std::fs::write(
+            &fleet,
+            "time_scale = 0.001\n[[instance]]\nid = \"i-a\"\nregion = \"cn-hangzhou\"\n\
+             status = \"Running\"\nos_type = \"linux\"\nname = \"web-1\"\n",
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_passform"))
+            .args(["emulator", "--listen", "127.0.0.1:0", "--fleet"])
+            .arg(&fleet)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first_line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        let url = first_line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+            .to_owned();
+        Emulator { url, child }
+    }
+
+    /// `passform` in `sandbox`, talking to this emulator with its default credentials.
+    pub fn passform(&self, sandbox: &Sandbox) -> Command {
+        let mut command = sandbox.passform();
+        command
+            .env("PASSFORM_ENDPOINT", &self.url)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret");
+        command
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
