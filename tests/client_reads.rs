@@ -5,7 +5,7 @@ mod client_support;
 
 use client_support::*;
 use passform::ecs::model::InstanceStatus;
-use passform::ecs::{Client, ClientOptions, SignatureVersion};
+use passform::ecs::{Client, ClientOptions, MAX_IN_FLIGHT, SignatureVersion};
 
 #[tokio::test]
 async fn reads_three_regions_at_once_with_one_call_each() {
@@ -96,4 +96,34 @@ async fn instance_statuses_follow_pages_of_fifty() {
     );
     // 100 ids in two pages of 50, then 20 ids in one page.
     assert_eq!(calls(&emulator, "DescribeInstanceStatus").await, 3);
+}
+
+#[tokio::test]
+async fn no_more_than_the_in_flight_bound_of_reads_wait_for_answers_at_once() {
+    // Four times the bound of calls, each answered after a fixed delay: sent all at once they
+    // would take little more than one delay; held to the bound they take at least four.
+    let rounds = 4;
+    let wanted = generated("cn-hangzhou", rounds * MAX_IN_FLIGHT * 100);
+    let emulator = start_with(&wanted).await;
+    let delay = std::time::Duration::from_millis(250);
+    add_fault(
+        &emulator,
+        serde_json::json!({"action": "DescribeInstances", "latency_ms": delay.as_millis()}),
+    )
+    .await;
+
+    let started = std::time::Instant::now();
+    let view = client_for(&emulator).read_fleet(&wanted).await.unwrap();
+    let elapsed = started.elapsed();
+
+    assert_eq!(view.instances.len(), wanted.len());
+    assert_eq!(
+        calls(&emulator, "DescribeInstances").await,
+        (rounds * MAX_IN_FLIGHT) as u64
+    );
+    assert!(
+        elapsed >= delay * rounds as u32,
+        "{} calls answered in {elapsed:?}: more than {MAX_IN_FLIGHT} were in flight at once",
+        rounds * MAX_IN_FLIGHT
+    );
 }

@@ -42,6 +42,10 @@ pub const SIGNATURE_VERSION_VARIABLE: &str = "PASSFORM_SIGNATURE_VERSION";
 const RESTART_ROUNDS: u32 = 3;
 /// A guard against a service that never stops handing out pages.
 const MAX_PAGES: u32 = 10_000;
+/// The most requests one client has in flight at once. The request-rate budget decides how
+/// often requests go out; this bounds how many wait for answers together, and so how many
+/// connections, each with its own buffers, are open at once.
+pub const MAX_IN_FLIGHT: usize = 16;
 
 /// Which signature the client puts on requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,6 +122,9 @@ struct Inner {
     endpoints: Endpoints,
     options: ClientOptions,
     budget: Budget,
+    /// Bounds the requests in flight, and so the connections open at once: a fleet read
+    /// spawns one task per hundred ids, and each connection holds its own buffers.
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl fmt::Debug for Client {
@@ -210,6 +217,7 @@ impl Client {
                 endpoints,
                 options,
                 budget: Budget::new(max_requests_per_second),
+                in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             }),
         })
     }
@@ -474,6 +482,7 @@ impl Client {
         let budget = &self.inner.budget;
         let span = tracing::debug_span!("ecs", action = request.action, region = %request.region);
         retry::run(&self.inner.options.retry, |attempt| async move {
+            let _slot = self.inner.in_flight.acquire().await;
             budget.acquire().await;
             let outcome = self.send::<T>(request, attempt).await;
             match &outcome {

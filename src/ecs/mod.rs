@@ -17,7 +17,7 @@ pub mod retry;
 pub mod sign;
 pub mod wire;
 
-pub use client::{Client, ClientOptions, SignatureVersion};
+pub use client::{Client, ClientOptions, MAX_IN_FLIGHT, SignatureVersion};
 pub use model::{ApiFailure, FleetView, LiveInstance, RestartOutcome};
 
 use crate::report::Hint;
