@@ -175,14 +175,45 @@ fn markdown_stays_under_the_limit_for_any_fleet_and_says_what_was_left_out() {
         assert!(text.starts_with(&format!("### passform plan\n\n**Plan:** {count} to reset")));
         let rows = text.matches("\n| `i-").count();
         if rows < count {
+            let left_out = count - rows;
             assert!(
-                text.contains(&format!("{} more instance(s) left out", count - rows)),
+                text.contains(&format!(
+                    "\n{left_out} more instance(s) left out ({left_out} to reset) to keep this \
+                     comment under 60000 characters; run `passform plan` to see every change.\n"
+                )),
                 "{count} instances"
             );
+            assert!(text.ends_with("\n</details>\n"));
         } else {
             assert!(!text.contains("left out"));
         }
     }
+}
+
+#[test]
+fn markdown_counts_what_it_left_out_by_action() {
+    let mut plan = large_plan(2_000);
+    for change in &mut plan.changes[1_500..1_700] {
+        change.action = plan::Action::Blocked;
+    }
+    for change in &mut plan.changes[1_700..] {
+        change.action = plan::Action::None;
+        change.warnings = vec!["key pair `deploy` was attached after the last reset".to_owned()];
+    }
+    let text = render::markdown(&plan);
+    assert!(text.chars().count() <= render::MARKDOWN_LIMIT);
+    let rows = text.matches("\n| `i-").count();
+    assert!(rows < 1_500, "the test needs rows of every kind left out");
+    let reset = 1_500 - rows;
+    assert!(
+        text.contains(&format!(
+            "\n{} more instance(s) left out ({reset} to reset, 200 blocked, 300 unchanged, 300 \
+             with a warning) to keep",
+            2_000 - rows
+        )),
+        "{}",
+        &text[text.len() - 400..]
+    );
 }
 
 #[test]
