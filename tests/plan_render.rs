@@ -225,3 +225,25 @@ fn text_diff_of_a_large_fleet_shows_every_changed_instance() {
         "Plan: 5000 to reset, 0 to restart, 0 to wait for, 0 to forget, 0 blocked, 0 unchanged.\n"
     ));
 }
+
+#[test]
+fn hunk_inside_a_large_group_names_the_group_after_its_header() {
+    let mut plan = large_plan(50);
+    for (index, change) in plan.changes.iter_mut().enumerate() {
+        if index != 30 {
+            change.action = plan::Action::None;
+            change.restart = plan::Restart::None;
+            change.generation.from = Some(1);
+        }
+    }
+    let text = render::text(&plan, false);
+    // The heading is line 1 and i-000030 line 32, so the hunk starts three lines before it.
+    assert!(
+        text.starts_with(
+            "--- now (state and live status)\n+++ after apply\n\
+             @@ -29,7 +29,7 @@ # wave 1, cn-hangzhou\n i-000027 "
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("\n@@ ").count(), 1);
+}

@@ -1,7 +1,8 @@
 //! The text form: a unified diff of the managed view, the reasons, and a summary line.
 //!
 //! The managed view has one line per instance (id, region, name, status, generation, password,
-//! and after apply, what happens to it), grouped under a heading per wave and region. The
+//! and after apply, what happens to it), grouped under a heading per wave and region; a hunk
+//! that starts inside a group names that group's heading after its `@@` header. The
 //! "before" side is what the state and the live status say now; the "after" side is what apply
 //! leaves behind. Both sides line up instance by instance, so the diff is computed in small
 //! aligned chunks: the result is the same as diffing the whole view, and it stays fast for
@@ -43,6 +44,8 @@ pub fn text(plan: &Plan, colour: bool) -> String {
 struct ManagedView {
     /// Pairs of (before, after) lines; a heading is the same on both sides.
     pairs: Vec<(Option<String>, Option<String>)>,
+    /// For each before line, the index of the heading of its group.
+    heading_of: Vec<usize>,
 }
 
 /// The columns of one instance's line.
@@ -69,19 +72,22 @@ impl ManagedView {
         );
 
         let mut pairs = Vec::with_capacity(rows.len() + 8);
+        let mut heading_of = Vec::with_capacity(rows.len() + 8);
         let mut heading = None;
         for (change, (before, after)) in plan.changes.iter().zip(&rows) {
             let this = heading_for(change);
             if heading.as_ref() != Some(&this) {
+                heading_of.push(pairs.len());
                 pairs.push((Some(this.clone()), Some(this.clone())));
                 heading = Some(this);
             }
+            heading_of.push(heading_of.last().copied().unwrap_or_default());
             pairs.push((
                 Some(widths.line(before)),
                 after.as_ref().map(|after| widths.line(after)),
             ));
         }
-        ManagedView { pairs }
+        ManagedView { pairs, heading_of }
     }
 
     /// The unified diff, empty when nothing changes.
@@ -105,9 +111,19 @@ impl ManagedView {
         let _ = writeln!(output, "{bold}--- now (state and live status){plain}");
         let _ = writeln!(output, "{bold}+++ after apply{plain}");
         for hunk in &hunks {
-            write_hunk(&mut output, hunk, &old, &new, colour);
+            let heading = self.heading_before(hunk).map(|index| old[index]);
+            write_hunk(&mut output, hunk, &old, &new, heading, colour);
         }
         output
+    }
+
+    /// The heading of the group a hunk starts in, when the hunk does not start at it: like the
+    /// function name after a hunk header in a code diff, it keeps the wave and region in sight
+    /// when a hunk starts deep inside a large group.
+    fn heading_before(&self, hunk: &[DiffOp]) -> Option<usize> {
+        let start = hunk.first()?.old_range().start;
+        let heading = *self.heading_of.get(start)?;
+        (heading != start).then_some(heading)
     }
 
     /// Diffs chunk by chunk: chunks start at the same instance on both sides, so no match is
@@ -187,12 +203,20 @@ fn push_merged(ops: &mut Vec<DiffOp>, op: DiffOp) {
     ops.push(op);
 }
 
-fn write_hunk(output: &mut String, hunk: &[DiffOp], old: &[&str], new: &[&str], colour: bool) {
+fn write_hunk(
+    output: &mut String,
+    hunk: &[DiffOp],
+    old: &[&str],
+    new: &[&str],
+    heading: Option<&str>,
+    colour: bool,
+) {
     let header = similar::udiff::UnifiedHunkHeader::new(hunk);
+    let heading = heading.map_or_else(String::new, |heading| format!(" {heading}"));
     let _ = if colour {
-        writeln!(output, "{CYAN}{header}{PLAIN}")
+        writeln!(output, "{CYAN}{header}{PLAIN}{heading}")
     } else {
-        writeln!(output, "{header}")
+        writeln!(output, "{header}{heading}")
     };
     for op in hunk {
         for line in op.iter_changes(old, new) {
