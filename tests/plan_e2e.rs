@@ -120,6 +120,29 @@ fn saved_plan_is_shown_as_it_was_made_and_holds_no_secret() {
     assert_eq!(shown.stdout, planned.stdout);
 
     let saved = std::fs::read_to_string(workspace.path("reviewed.plan")).unwrap();
+    let record: Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(record["format_version"], 1);
+    assert_eq!(record["passform_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(record["serial"], 0);
+    assert_eq!(record["lineage"].as_str().unwrap().len(), 36);
+    assert!(
+        record["document_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1:")
+    );
+    assert_eq!(
+        record["preconditions"]["i-web1"],
+        json!({
+            "found": true,
+            "status": "Running",
+            "creation_time": "2026-01-01T00:00Z",
+            "start_time": "2026-02-01T00:00Z",
+            "key_pair_name": null,
+            "locked_for_security": false
+        })
+    );
+    assert_eq!(record["plan"]["changes"][0]["action"], "reset");
     let password = workspace
         .passform()
         .args(["password", "i-web1"])
@@ -127,8 +150,18 @@ fn saved_plan_is_shown_as_it_was_made_and_holds_no_secret() {
         .unwrap();
     let password = String::from_utf8(password.stdout).unwrap();
     assert!(password.trim().len() >= 8);
-    assert!(!saved.contains(password.trim()));
-    assert!(!stdout(&planned).contains(password.trim()));
+    let identity = std::fs::read_to_string(workspace.path("identity.txt")).unwrap();
+    let identity = identity.trim();
+    assert!(identity.starts_with("AGE-SECRET-KEY-"));
+    for secret in [password.trim(), workspace.seed.as_str(), identity] {
+        for (what, text) in [
+            ("saved plan", saved.as_str()),
+            ("stdout", &stdout(&planned)),
+            ("stderr", &stderr(&planned)),
+        ] {
+            assert!(!text.contains(secret), "a secret reached the {what}");
+        }
+    }
 }
 
 /// `passform apply PLANFILE`, to completion.
