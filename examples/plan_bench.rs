@@ -116,6 +116,7 @@ async fn steps() -> Result<(), String> {
     step("validate the document");
     let state = passform::state::load(&settings.state_path).map_err(|error| text(&error))?;
     let desired = Desired::from_document(&document);
+    drop(document);
     step("state, derived fingerprints");
     let client = passform::ecs::Client::from_settings(&settings, max_rps())
         .await
@@ -134,6 +135,7 @@ async fn steps() -> Result<(), String> {
         suspect_regions: &fleet.suspect_regions,
     };
     let computed = plan::compute(&desired, &state, live, &[]).map_err(|error| text(&error))?;
+    drop(desired);
     step("compute the plan");
     let rendered = render::text(&computed, false);
     step("render it as text");

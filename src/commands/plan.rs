@@ -23,9 +23,13 @@ const CHANGES_PRESENT: u8 = 2;
 /// Runs `passform plan`.
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error> {
     let _lock = StateLock::acquire(&settings.lock_path, args.api.lock_timeout, "plan")?;
-    let loaded = document::load(&settings.document_path, &settings.identities)?;
+    let LoadedDocument { document, digest } =
+        document::load(&settings.document_path, &settings.identities)?;
     let state = state::load(&settings.state_path)?;
-    let desired = Desired::from_document(&loaded.document);
+    // Only the planner's view of the document is kept: on a large fleet, freeing the rest
+    // before the live status is read keeps plan's peak memory down.
+    let desired = Desired::from_document(&document);
+    drop(document);
 
     // The calls are spaced by the shared request budget, so at the default of 20 per second a
     // fleet of 10,000 instances (100 calls) takes about 5 seconds to read.
@@ -36,13 +40,16 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error
         suspect_regions: &fleet.suspect_regions,
     };
     let plan = plan::compute(&desired, &state, live, &args.targets)?;
+    drop(desired);
 
     warn_about(&plan, live);
+    let rendered = render_plan(&plan, args.format);
+    let code = exit_code(&plan, args.detailed_exitcode);
     if let Some(path) = &args.out {
-        save(path, &plan, &state, &loaded, live)?;
+        save(path, plan, &state, &digest, live)?;
     }
-    print_data(&render_plan(&plan, args.format))?;
-    Ok(exit_code(&plan, args.detailed_exitcode))
+    print_data(&rendered)?;
+    Ok(code)
 }
 
 /// The `(region, id)` of every declared instance the plan covers.
@@ -71,12 +78,12 @@ fn warn_about(plan: &Plan, live: LiveView<'_>) {
 
 fn save(
     path: &std::path::Path,
-    plan: &Plan,
+    plan: Plan,
     state: &state::State,
-    loaded: &LoadedDocument,
+    document_digest: &str,
     live: LiveView<'_>,
 ) -> Result<(), Error> {
-    let saved_plan = SavedPlan::new(plan.clone(), state, &loaded.digest, live);
+    let saved_plan = SavedPlan::new(plan, state, document_digest, live);
     saved::save(path, &saved_plan)?;
     eprintln!(
         "Saved this plan to `{}`; `passform apply {}` carries out exactly this plan.",

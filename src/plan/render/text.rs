@@ -30,8 +30,9 @@ const PLAIN: &str = "\x1b[0m";
 /// Renders the plan for a terminal; `colour` adds ANSI colours to the diff.
 pub fn text(plan: &Plan, colour: bool) -> String {
     let mut output = String::new();
-    let view = ManagedView::of(plan);
-    output.push_str(&view.unified_diff(colour));
+    // The view goes before the details are written, so that a plan of many thousand instances
+    // never holds the view and the whole text at once.
+    ManagedView::of(plan).write_unified_diff(&mut output, colour);
     if !output.is_empty() {
         output.push('\n');
     }
@@ -90,8 +91,8 @@ impl ManagedView {
         ManagedView { pairs, heading_of }
     }
 
-    /// The unified diff, empty when nothing changes.
-    fn unified_diff(&self, colour: bool) -> String {
+    /// Writes the unified diff, or nothing when nothing changes.
+    fn write_unified_diff(self, output: &mut String, colour: bool) {
         let old: Vec<&str> = self
             .pairs
             .iter()
@@ -104,17 +105,15 @@ impl ManagedView {
             .collect();
         let hunks = similar::group_diff_ops(self.diff_ops(&old, &new), CONTEXT);
         if hunks.is_empty() {
-            return String::new();
+            return;
         }
-        let mut output = String::new();
         let (bold, plain) = if colour { (BOLD, PLAIN) } else { ("", "") };
         let _ = writeln!(output, "{bold}--- now (state and live status){plain}");
         let _ = writeln!(output, "{bold}+++ after apply{plain}");
         for hunk in &hunks {
             let heading = self.heading_before(hunk).map(|index| old[index]);
-            write_hunk(&mut output, hunk, &old, &new, heading, colour);
+            write_hunk(output, hunk, &old, &new, heading, colour);
         }
-        output
     }
 
     /// The heading of the group a hunk starts in, when the hunk does not start at it: like the
