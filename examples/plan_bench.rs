@@ -137,6 +137,7 @@ async fn steps() -> Result<(), String> {
     let computed = plan::compute(&desired, &state, live, &[]).map_err(|error| text(&error))?;
     drop(desired);
     step("compute the plan");
+    drop((fleet, state));
     let rendered = render::text(&computed, false);
     step("render it as text");
     std::hint::black_box(rendered);

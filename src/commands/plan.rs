@@ -39,17 +39,17 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error
         instances: &fleet.instances,
         suspect_regions: &fleet.suspect_regions,
     };
-    let plan = plan::compute(&desired, &state, live, &args.targets)?;
+    let mut plan = plan::compute(&desired, &state, live, &args.targets)?;
     drop(desired);
 
     warn_about(&plan, live);
-    let rendered = render_plan(&plan, args.format);
-    let code = exit_code(&plan, args.detailed_exitcode);
     if let Some(path) = &args.out {
-        save(path, plan, &state, &digest, live)?;
+        plan = save(path, plan, &state, &digest, live)?;
     }
-    print_data(&rendered)?;
-    Ok(code)
+    // Rendering needs only the plan, so the live view and the state go first.
+    drop((fleet, state));
+    print_data(&render_plan(&plan, args.format))?;
+    Ok(exit_code(&plan, args.detailed_exitcode))
 }
 
 /// The `(region, id)` of every declared instance the plan covers.
@@ -76,13 +76,14 @@ fn warn_about(plan: &Plan, live: LiveView<'_>) {
     }
 }
 
+/// Saves the plan bound to what it was computed from, and hands the plan back for printing.
 fn save(
     path: &std::path::Path,
     plan: Plan,
     state: &state::State,
     document_digest: &str,
     live: LiveView<'_>,
-) -> Result<(), Error> {
+) -> Result<Plan, Error> {
     let saved_plan = SavedPlan::new(plan, state, document_digest, live);
     saved::save(path, &saved_plan)?;
     eprintln!(
@@ -90,7 +91,7 @@ fn save(
         path.display(),
         path.display()
     );
-    Ok(())
+    Ok(saved_plan.plan)
 }
 
 /// Renders a plan in the format the user asked for.
