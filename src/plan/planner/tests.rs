@@ -440,7 +440,7 @@ fn missing_instance_in_a_suspect_region_is_blocked_and_not_forgotten() {
     assert_eq!(
         change.reason,
         "no declared instance came back from region cn-hangzhou: the credentials may not be \
-         allowed to read it, so nothing there is changed or forgotten"
+         allowed to read it, so apply leaves this instance and its record alone"
     );
 }
 
