@@ -247,3 +247,15 @@ fn hunk_inside_a_large_group_names_the_group_after_its_header() {
     );
     assert_eq!(text.matches("\n@@ ").count(), 1);
 }
+
+#[test]
+fn markdown_table_cells_cannot_be_broken_by_what_they_show() {
+    let mut plan = large_plan(1);
+    plan.changes[0].instance = "i-a|b".to_owned();
+    plan.changes[0].name = Some("web|<b>1</b>\nnext".to_owned());
+    let text = render::markdown(&plan);
+    assert!(
+        text.contains("\n| `i-a\\|b` | cn-hangzhou | web\\|&lt;b&gt;1&lt;/b&gt; next | Running |"),
+        "{text}"
+    );
+}

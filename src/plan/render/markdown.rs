@@ -103,9 +103,10 @@ fn row(change: &Change) -> String {
     for warning in &change.warnings {
         let _ = write!(reason, "<br>**warning:** {}", escape(warning));
     }
+    // The id is shown as code, where markup means nothing but a `|` still ends the cell.
     format!(
         "| `{}` | {} | {} | {} | {} | {} | {} |\n",
-        change.instance,
+        change.instance.replace('|', "\\|"),
         escape(&change.region),
         escape(change.name.as_deref().unwrap_or("-")),
         change.status.map_or("-", |status| status.as_str()),
