@@ -26,10 +26,35 @@ fn plan_reads_each_region_with_one_describe_call_per_hundred_instances_and_nothi
     instances.extend(fleet("cn-beijing", 100));
     instances.extend(fleet("cn-shanghai", 1));
     let workspace = Workspace::new(instances);
-    let output = workspace.plan(&[]);
+    // A recorded instance no longer declared is forgotten without being read, even in a region
+    // of its own.
+    let mut state = passform::state::State::new();
+    let mut record = forgotten_record();
+    record.region = "cn-qingdao".to_owned();
+    state.instances.insert("i-old".to_owned(), record);
+    passform::state::save(&workspace.path("passform.state.json"), &mut state).unwrap();
+
+    let output = workspace.plan(&["--format", "json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     // ceil(250/100) + ceil(100/100) + ceil(1/100)
     assert_eq!(workspace.calls(), json!({"DescribeInstances": 5}));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["summary"]["reset"], 351);
+    assert_eq!(plan["summary"]["forget"], 1);
+}
+
+fn forgotten_record() -> passform::state::InstanceRecord {
+    passform::state::InstanceRecord {
+        region: "cn-hangzhou".to_owned(),
+        generation: 1,
+        fingerprint: "3f9a".to_owned(),
+        phase: passform::state::Phase::Effective,
+        creation_time: None,
+        start_time_at_reset: None,
+        key_pair_at_reset: None,
+        reset_at: None,
+        effective_at: None,
+    }
 }
 
 #[test]
@@ -273,6 +298,8 @@ fn plan_output_of_a_small_fleet_is_pinned() {
     let output = workspace.plan(&[]);
     assert!(output.status.success(), "{}", stderr(&output));
     insta::assert_snapshot!(stdout(&output));
+    // A transitional or stopped instance is read like any other: plan polls nothing.
+    assert_eq!(workspace.calls(), json!({"DescribeInstances": 2}));
 }
 
 #[test]
