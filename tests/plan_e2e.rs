@@ -336,3 +336,25 @@ fn plan_for_an_unknown_target_fails_with_a_hint_and_reads_nothing() {
     assert_eq!(stdout(&output), "");
     assert_eq!(workspace.calls(), json!({}));
 }
+
+#[test]
+fn plan_into_a_closed_pipe_fails_with_an_error_instead_of_a_panic() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
+    let mut child = workspace
+        .passform()
+        .arg("plan")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closing the reading end before plan writes is what `passform plan | head -0` does.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.starts_with("error: could not write to standard output\ncaused by: "),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}

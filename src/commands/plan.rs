@@ -5,6 +5,7 @@
 //! per region per 100 ids) and calls nothing else. The plan goes to stdout; warnings, and where
 //! a saved plan went, go to stderr.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use crate::cli::{PlanArgs, PlanFormat};
@@ -48,8 +49,42 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error
     }
     // Rendering needs only the plan, so the live view and the state go first.
     drop((fleet, state));
-    print_data(&render_plan(&plan, args.format))?;
+    match args.format {
+        PlanFormat::Text => print_text(&plan)?,
+        format => print_data(&render_plan(&plan, format))?,
+    }
     Ok(exit_code(&plan, args.detailed_exitcode))
+}
+
+/// Writes the text plan straight to stdout: for a large fleet it runs to megabytes, which need
+/// not be held in memory at once. A closed pipe is an error, as with [`print_data`].
+fn print_text(plan: &Plan) -> Result<(), Error> {
+    let mut stdout = TextOut {
+        writer: std::io::BufWriter::new(std::io::stdout().lock()),
+        failure: None,
+    };
+    let written = render::write_text(&mut stdout, plan, stdout_wants_colour());
+    let flushed = stdout.writer.flush();
+    match (written, stdout.failure, flushed) {
+        (Ok(()), None, Ok(())) => Ok(()),
+        (_, Some(error), _) | (_, None, Err(error)) => Err(Error::Output(error)),
+        (Err(_), None, Ok(())) => Err(Error::Output(std::io::Error::other("formatting failed"))),
+    }
+}
+
+/// stdout as a text sink, keeping the first write error, which `fmt::Write` cannot carry.
+struct TextOut<W: std::io::Write> {
+    writer: W,
+    failure: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> std::fmt::Write for TextOut<W> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.writer.write_all(text.as_bytes()).map_err(|error| {
+            self.failure.get_or_insert(error);
+            std::fmt::Error
+        })
+    }
 }
 
 /// The `(region, id)` of every declared instance the plan covers.
