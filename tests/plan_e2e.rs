@@ -26,10 +26,35 @@ fn plan_reads_each_region_with_one_describe_call_per_hundred_instances_and_nothi
     instances.extend(fleet("cn-beijing", 100));
     instances.extend(fleet("cn-shanghai", 1));
     let workspace = Workspace::new(instances);
-    let output = workspace.plan(&[]);
+    // A recorded instance no longer declared is forgotten without being read, even in a region
+    // of its own.
+    let mut state = passform::state::State::new();
+    let mut record = forgotten_record();
+    record.region = "cn-qingdao".to_owned();
+    state.instances.insert("i-old".to_owned(), record);
+    passform::state::save(&workspace.path("passform.state.json"), &mut state).unwrap();
+
+    let output = workspace.plan(&["--format", "json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     // ceil(250/100) + ceil(100/100) + ceil(1/100)
     assert_eq!(workspace.calls(), json!({"DescribeInstances": 5}));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["summary"]["reset"], 351);
+    assert_eq!(plan["summary"]["forget"], 1);
+}
+
+fn forgotten_record() -> passform::state::InstanceRecord {
+    passform::state::InstanceRecord {
+        region: "cn-hangzhou".to_owned(),
+        generation: 1,
+        fingerprint: "3f9a".to_owned(),
+        phase: passform::state::Phase::Effective,
+        creation_time: None,
+        start_time_at_reset: None,
+        key_pair_at_reset: None,
+        reset_at: None,
+        effective_at: None,
+    }
 }
 
 #[test]
@@ -120,6 +145,29 @@ fn saved_plan_is_shown_as_it_was_made_and_holds_no_secret() {
     assert_eq!(shown.stdout, planned.stdout);
 
     let saved = std::fs::read_to_string(workspace.path("reviewed.plan")).unwrap();
+    let record: Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(record["format_version"], 1);
+    assert_eq!(record["passform_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(record["serial"], 0);
+    assert_eq!(record["lineage"].as_str().unwrap().len(), 36);
+    assert!(
+        record["document_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1:")
+    );
+    assert_eq!(
+        record["preconditions"]["i-web1"],
+        json!({
+            "found": true,
+            "status": "Running",
+            "creation_time": "2026-01-01T00:00Z",
+            "start_time": "2026-02-01T00:00Z",
+            "key_pair_name": null,
+            "locked_for_security": false
+        })
+    );
+    assert_eq!(record["plan"]["changes"][0]["action"], "reset");
     let password = workspace
         .passform()
         .args(["password", "i-web1"])
@@ -127,8 +175,18 @@ fn saved_plan_is_shown_as_it_was_made_and_holds_no_secret() {
         .unwrap();
     let password = String::from_utf8(password.stdout).unwrap();
     assert!(password.trim().len() >= 8);
-    assert!(!saved.contains(password.trim()));
-    assert!(!stdout(&planned).contains(password.trim()));
+    let identity = std::fs::read_to_string(workspace.path("identity.txt")).unwrap();
+    let identity = identity.trim();
+    assert!(identity.starts_with("AGE-SECRET-KEY-"));
+    for secret in [password.trim(), workspace.seed.as_str(), identity] {
+        for (what, text) in [
+            ("saved plan", saved.as_str()),
+            ("stdout", &stdout(&planned)),
+            ("stderr", &stderr(&planned)),
+        ] {
+            assert!(!text.contains(secret), "a secret reached the {what}");
+        }
+    }
 }
 
 /// `passform apply PLANFILE`, to completion.
@@ -240,6 +298,8 @@ fn plan_output_of_a_small_fleet_is_pinned() {
     let output = workspace.plan(&[]);
     assert!(output.status.success(), "{}", stderr(&output));
     insta::assert_snapshot!(stdout(&output));
+    // A transitional or stopped instance is read like any other: plan polls nothing.
+    assert_eq!(workspace.calls(), json!({"DescribeInstances": 2}));
 }
 
 #[test]
@@ -275,4 +335,26 @@ fn plan_for_an_unknown_target_fails_with_a_hint_and_reads_nothing() {
     );
     assert_eq!(stdout(&output), "");
     assert_eq!(workspace.calls(), json!({}));
+}
+
+#[test]
+fn plan_into_a_closed_pipe_fails_with_an_error_instead_of_a_panic() {
+    let workspace = Workspace::new(vec![Instance::new("i-web1", "cn-hangzhou", "Running")]);
+    let mut child = workspace
+        .passform()
+        .arg("plan")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closing the reading end before plan writes is what `passform plan | head -0` does.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.starts_with("error: could not write to standard output\ncaused by: "),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
 }

@@ -175,14 +175,45 @@ fn markdown_stays_under_the_limit_for_any_fleet_and_says_what_was_left_out() {
         assert!(text.starts_with(&format!("### passform plan\n\n**Plan:** {count} to reset")));
         let rows = text.matches("\n| `i-").count();
         if rows < count {
+            let left_out = count - rows;
             assert!(
-                text.contains(&format!("{} more instance(s) left out", count - rows)),
+                text.contains(&format!(
+                    "\n{left_out} more instance(s) left out ({left_out} to reset) to keep this \
+                     comment under 60000 characters; run `passform plan` to see every change.\n"
+                )),
                 "{count} instances"
             );
+            assert!(text.ends_with("\n</details>\n"));
         } else {
             assert!(!text.contains("left out"));
         }
     }
+}
+
+#[test]
+fn markdown_counts_what_it_left_out_by_action() {
+    let mut plan = large_plan(2_000);
+    for change in &mut plan.changes[1_500..1_700] {
+        change.action = plan::Action::Blocked;
+    }
+    for change in &mut plan.changes[1_700..] {
+        change.action = plan::Action::None;
+        change.warnings = vec!["key pair `deploy` was attached after the last reset".to_owned()];
+    }
+    let text = render::markdown(&plan);
+    assert!(text.chars().count() <= render::MARKDOWN_LIMIT);
+    let rows = text.matches("\n| `i-").count();
+    assert!(rows < 1_500, "the test needs rows of every kind left out");
+    let reset = 1_500 - rows;
+    assert!(
+        text.contains(&format!(
+            "\n{} more instance(s) left out ({reset} to reset, 200 blocked, 300 unchanged, 300 \
+             with a warning) to keep",
+            2_000 - rows
+        )),
+        "{}",
+        &text[text.len() - 400..]
+    );
 }
 
 #[test]
@@ -193,4 +224,38 @@ fn text_diff_of_a_large_fleet_shows_every_changed_instance() {
     assert!(text.ends_with(
         "Plan: 5000 to reset, 0 to restart, 0 to wait for, 0 to forget, 0 blocked, 0 unchanged.\n"
     ));
+}
+
+#[test]
+fn hunk_inside_a_large_group_names_the_group_after_its_header() {
+    let mut plan = large_plan(50);
+    for (index, change) in plan.changes.iter_mut().enumerate() {
+        if index != 30 {
+            change.action = plan::Action::None;
+            change.restart = plan::Restart::None;
+            change.generation.from = Some(1);
+        }
+    }
+    let text = render::text(&plan, false);
+    // The heading is line 1 and i-000030 line 32, so the hunk starts three lines before it.
+    assert!(
+        text.starts_with(
+            "--- now (state and live status)\n+++ after apply\n\
+             @@ -29,7 +29,7 @@ # wave 1, cn-hangzhou\n i-000027 "
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("\n@@ ").count(), 1);
+}
+
+#[test]
+fn markdown_table_cells_cannot_be_broken_by_what_they_show() {
+    let mut plan = large_plan(1);
+    plan.changes[0].instance = "i-a|b".to_owned();
+    plan.changes[0].name = Some("web|<b>1</b>\nnext".to_owned());
+    let text = render::markdown(&plan);
+    assert!(
+        text.contains("\n| `i-a\\|b` | cn-hangzhou | web\\|&lt;b&gt;1&lt;/b&gt; next | Running |"),
+        "{text}"
+    );
 }

@@ -5,6 +5,7 @@
 //! per region per 100 ids) and calls nothing else. The plan goes to stdout; warnings, and where
 //! a saved plan went, go to stderr.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use crate::cli::{PlanArgs, PlanFormat};
@@ -23,9 +24,13 @@ const CHANGES_PRESENT: u8 = 2;
 /// Runs `passform plan`.
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error> {
     let _lock = StateLock::acquire(&settings.lock_path, args.api.lock_timeout, "plan")?;
-    let loaded = document::load(&settings.document_path, &settings.identities)?;
+    let LoadedDocument { document, digest } =
+        document::load(&settings.document_path, &settings.identities)?;
     let state = state::load(&settings.state_path)?;
-    let desired = Desired::from_document(&loaded.document);
+    // Only the planner's view of the document is kept: on a large fleet, freeing the rest
+    // before the live status is read keeps plan's peak memory down.
+    let desired = Desired::from_document(&document);
+    drop(document);
 
     // The calls are spaced by the shared request budget, so at the default of 20 per second a
     // fleet of 10,000 instances (100 calls) takes about 5 seconds to read.
@@ -35,14 +40,51 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<ExitCode, Error
         instances: &fleet.instances,
         suspect_regions: &fleet.suspect_regions,
     };
-    let plan = plan::compute(&desired, &state, live, &args.targets)?;
+    let mut plan = plan::compute(&desired, &state, live, &args.targets)?;
+    drop(desired);
 
     warn_about(&plan, live);
     if let Some(path) = &args.out {
-        save(path, &plan, &state, &loaded, live)?;
+        plan = save(path, plan, &state, &digest, live)?;
     }
-    print_data(&render_plan(&plan, args.format))?;
+    // Rendering needs only the plan, so the live view and the state go first.
+    drop((fleet, state));
+    match args.format {
+        PlanFormat::Text => print_text(&plan)?,
+        format => print_data(&render_plan(&plan, format))?,
+    }
     Ok(exit_code(&plan, args.detailed_exitcode))
+}
+
+/// Writes the text plan straight to stdout: for a large fleet it runs to megabytes, which need
+/// not be held in memory at once. A closed pipe is an error, as with [`print_data`].
+fn print_text(plan: &Plan) -> Result<(), Error> {
+    let mut stdout = TextOut {
+        writer: std::io::BufWriter::new(std::io::stdout().lock()),
+        failure: None,
+    };
+    let written = render::write_text(&mut stdout, plan, stdout_wants_colour());
+    let flushed = stdout.writer.flush();
+    match (written, stdout.failure, flushed) {
+        (Ok(()), None, Ok(())) => Ok(()),
+        (_, Some(error), _) | (_, None, Err(error)) => Err(Error::Output(error)),
+        (Err(_), None, Ok(())) => Err(Error::Output(std::io::Error::other("formatting failed"))),
+    }
+}
+
+/// stdout as a text sink, keeping the first write error, which `fmt::Write` cannot carry.
+struct TextOut<W: std::io::Write> {
+    writer: W,
+    failure: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> std::fmt::Write for TextOut<W> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.writer.write_all(text.as_bytes()).map_err(|error| {
+            self.failure.get_or_insert(error);
+            std::fmt::Error
+        })
+    }
 }
 
 /// The `(region, id)` of every declared instance the plan covers.
@@ -69,21 +111,22 @@ fn warn_about(plan: &Plan, live: LiveView<'_>) {
     }
 }
 
+/// Saves the plan bound to what it was computed from, and hands the plan back for printing.
 fn save(
     path: &std::path::Path,
-    plan: &Plan,
+    plan: Plan,
     state: &state::State,
-    loaded: &LoadedDocument,
+    document_digest: &str,
     live: LiveView<'_>,
-) -> Result<(), Error> {
-    let saved_plan = SavedPlan::new(plan.clone(), state, &loaded.digest, live);
+) -> Result<Plan, Error> {
+    let saved_plan = SavedPlan::new(plan, state, document_digest, live);
     saved::save(path, &saved_plan)?;
     eprintln!(
         "Saved this plan to `{}`; `passform apply {}` carries out exactly this plan.",
         path.display(),
         path.display()
     );
-    Ok(())
+    Ok(saved_plan.plan)
 }
 
 /// Renders a plan in the format the user asked for.

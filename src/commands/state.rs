@@ -44,6 +44,8 @@ fn show(settings: &Settings, id: &str) -> Result<ExitCode, Error> {
 }
 
 fn remove(settings: &Settings, id: &str) -> Result<ExitCode, Error> {
+    // `state rm` has no `--lock-timeout`: it fails at once, naming the holder, when another
+    // command holds the lock, since forgetting an instance can wait for a rerun.
     let _lock = StateLock::acquire(&settings.lock_path, Duration::ZERO, "state rm")?;
     let mut state = state::load(&settings.state_path)?;
     if state.instances.remove(id).is_none() {

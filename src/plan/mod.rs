@@ -130,8 +130,15 @@ impl Plan {
 
     /// How many changes there are of each action.
     pub fn summary(&self) -> Summary {
+        Summary::of(&self.changes)
+    }
+}
+
+impl Summary {
+    /// How many of `changes` there are of each action.
+    pub fn of<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Summary {
         let mut summary = Summary::default();
-        for change in &self.changes {
+        for change in changes {
             let count = match change.action {
                 Action::None => &mut summary.unchanged,
                 Action::Reset => &mut summary.reset,

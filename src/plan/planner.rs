@@ -169,7 +169,7 @@ fn not_found_reason(
     if live.suspect_regions.contains(region) {
         format!(
             "no declared instance came back from region {region}: the credentials may not be \
-             allowed to read it, so nothing there is changed or forgotten"
+             allowed to read it, so apply leaves this instance and its record alone"
         )
     } else if record.is_some() {
         format!(

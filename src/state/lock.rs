@@ -285,9 +285,9 @@ impl Hint for LockError {
                 "the filesystem may not support locks; keep the state on a local disk".to_owned(),
             ),
             Self::Held { .. } => Some(
-                "wait for that command to finish, or pass --lock-timeout to wait longer; if its \
-                 host is gone and the state is on a shared filesystem, run `passform \
-                 force-unlock`"
+                "wait for that command to finish, or pass --lock-timeout to wait longer (plan \
+                 and apply take it); if its host is gone and the state is on a shared \
+                 filesystem, run `passform force-unlock`"
                     .to_owned(),
             ),
             Self::HolderAlive { holder, .. } => Some(format!(

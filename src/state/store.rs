@@ -276,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn failed_write_leaves_the_previous_state_intact() {
+    fn write_into_a_missing_directory_is_an_error_with_a_hint() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory
             .path()
@@ -290,5 +290,31 @@ mod tests {
                 .unwrap()
                 .contains("writable")
         );
+    }
+
+    #[test]
+    fn failed_write_leaves_the_previous_state_intact_and_no_temporary_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("passform.state.json");
+        let mut state = State::new();
+        state.instances.insert("i-1".to_owned(), record(1));
+        save(&path, &mut state).unwrap();
+        let previous = fs::read_to_string(&path).unwrap();
+        // A non-empty directory where the backup goes makes the write fail after the new state
+        // is on disk in its temporary file but before it replaces the old one.
+        let backup = backup_path_for(&path);
+        fs::create_dir(&backup).unwrap();
+        fs::write(backup.join("keep"), "").unwrap();
+
+        state.instances.insert("i-2".to_owned(), record(1));
+        let error = save(&path, &mut state).unwrap_err();
+        assert!(matches!(error, StateError::Write { .. }));
+        assert_eq!(fs::read_to_string(&path).unwrap(), previous);
+        let mut names: Vec<_> = fs::read_dir(directory.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["passform.state.json", "passform.state.json.backup"]);
     }
 }

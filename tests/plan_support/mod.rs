@@ -44,7 +44,8 @@ pub struct Workspace {
     pub url: String,
     pub instances: Vec<Instance>,
     recipient: String,
-    seed: String,
+    /// The document's seed, in the base64 the document holds it in.
+    pub seed: String,
     emulator: Child,
 }
 

@@ -166,7 +166,11 @@ fn never_policy_resets_without_restarting() {
         .only_change();
     assert_eq!(change.action, Action::Reset);
     assert_eq!(change.restart, Restart::None);
-    assert!(change.reason.contains("restart policy `never`"));
+    assert_eq!(
+        change.reason,
+        "generation raised from 1 to 2; restart policy `never`: the password takes effect at \
+         the instance's next start"
+    );
 }
 
 #[test]
@@ -255,8 +259,69 @@ fn pending_reset_under_never_policy_needs_no_action() {
         .live(running("i-1"))
         .only_change();
     assert_eq!(change.action, Action::None);
-    assert!(change.reason.contains("not in effect"));
-    assert!(change.reason.contains("restart policy `never`"));
+    assert_eq!(change.restart, Restart::None);
+    assert_eq!(
+        change.reason,
+        "generation 2 was set by an earlier apply but is not in effect: the instance has not \
+         started since; restart policy `never`: the password takes effect at the instance's \
+         next start"
+    );
+}
+
+#[test]
+fn pending_reset_of_a_stopped_instance_under_running_only_policy_needs_no_action() {
+    let mut instance = declared("i-1", 2);
+    instance.restart = RestartPolicy::RunningOnly;
+    let mut stopped = running("i-1");
+    stopped.status = InstanceStatus::Stopped;
+    let change = Case::default()
+        .declare(instance)
+        .record("i-1", recorded("i-1", 2, Phase::Reset))
+        .live(stopped)
+        .only_change();
+    assert_eq!(change.action, Action::None);
+    assert_eq!(change.restart, Restart::None);
+    assert!(change.reason.ends_with(
+        "restart policy `running-only` leaves the stopped instance stopped: the password takes \
+         effect at its next start"
+    ));
+}
+
+#[test]
+fn pending_reset_of_a_stopped_instance_plans_a_start() {
+    let mut stopped = running("i-1");
+    stopped.status = InstanceStatus::Stopped;
+    let change = Case::default()
+        .declare(declared("i-1", 2))
+        .record("i-1", recorded("i-1", 2, Phase::Reset))
+        .live(stopped)
+        .only_change();
+    assert_eq!(change.action, Action::Restart);
+    assert_eq!(change.restart, Restart::Start);
+    assert_eq!(
+        change.reason,
+        "generation 2 was set by an earlier apply but is not in effect: the instance has not \
+         started since; starting the stopped instance makes it take effect"
+    );
+}
+
+#[test]
+fn pending_reset_of_a_transitional_instance_makes_apply_wait_before_restarting() {
+    let mut busy = running("i-1");
+    busy.status = InstanceStatus::Stopping;
+    let change = Case::default()
+        .declare(declared("i-1", 2))
+        .record("i-1", recorded("i-1", 2, Phase::Reset))
+        .live(busy)
+        .only_change();
+    assert_eq!(change.action, Action::Wait);
+    assert_eq!(change.restart, Restart::None);
+    assert_eq!(
+        change.reason,
+        "generation 2 was set by an earlier apply but is not in effect: the instance has not \
+         started since; status Stopping is transitional, so apply waits for Running or Stopped, \
+         then restarts per policy"
+    );
 }
 
 #[test]
@@ -267,9 +332,25 @@ fn interrupted_reset_is_planned_again() {
         .live(running("i-1"))
         .only_change();
     assert_eq!(change.action, Action::Reset);
-    assert!(change.reason.starts_with(
-        "an earlier reset to generation 2 was interrupted before its answer was recorded"
-    ));
+    assert_eq!(change.restart, Restart::Reboot);
+    assert_eq!(
+        change.reason,
+        "an earlier reset to generation 2 was interrupted before its answer was recorded; \
+         setting the password again is safe; a reboot through the API makes it take effect"
+    );
+}
+
+#[test]
+fn interrupted_reset_of_a_password_changed_meanwhile_is_planned_again_not_refused() {
+    let mut instance = declared("i-1", 2);
+    instance.explicit_password = true;
+    instance.fingerprint = "fingerprint-of-a-new-password".to_owned();
+    let change = Case::default()
+        .declare(instance)
+        .record("i-1", recorded("i-1", 2, Phase::Resetting))
+        .live(running("i-1"))
+        .only_change();
+    assert_eq!(change.action, Action::Reset);
 }
 
 #[test]
@@ -282,6 +363,7 @@ fn recreated_instance_is_reset() {
         .live(recreated)
         .only_change();
     assert_eq!(change.action, Action::Reset);
+    assert_eq!(change.restart, Restart::Reboot);
     assert_eq!(
         change.generation,
         GenerationChange {
@@ -289,9 +371,11 @@ fn recreated_instance_is_reset() {
             to: Some(2)
         }
     );
-    assert!(change.reason.starts_with(
-        "the instance was re-created (CreationTime 2026-01-01T00:00Z is now 2026-05-01T00:00Z)"
-    ));
+    assert_eq!(
+        change.reason,
+        "the instance was re-created (CreationTime 2026-01-01T00:00Z is now 2026-05-01T00:00Z), \
+         so the password passform set is gone; a reboot through the API makes it take effect"
+    );
 }
 
 #[test]
@@ -310,12 +394,13 @@ fn transitional_status_makes_apply_wait() {
             .only_change();
         assert_eq!(change.action, Action::Wait, "{status}");
         assert_eq!(change.status, Some(status));
-        assert!(
-            change
-                .reason
-                .contains(&format!("status {status} is transitional")),
-            "{}",
-            change.reason
+        assert_eq!(change.restart, Restart::None);
+        assert_eq!(
+            change.reason,
+            format!(
+                "generation raised from 1 to 2; status {status} is transitional, so apply waits \
+                 for Running or Stopped, then resets the password and restarts per policy"
+            )
         );
     }
 }
@@ -330,6 +415,7 @@ fn transitional_status_with_nothing_to_do_is_no_action() {
         .live(busy)
         .only_change();
     assert_eq!(change.action, Action::None);
+    assert_eq!(change.reason, "generation 2 is in effect");
 }
 
 #[test]
@@ -351,10 +437,24 @@ fn missing_instance_in_a_suspect_region_is_blocked_and_not_forgotten() {
     case.suspect.insert("cn-hangzhou".to_owned());
     let change = case.only_change();
     assert_eq!(change.action, Action::Blocked);
-    assert!(
-        change
-            .reason
-            .contains("the credentials may not be allowed to read it")
+    assert_eq!(
+        change.reason,
+        "no declared instance came back from region cn-hangzhou: the credentials may not be \
+         allowed to read it, so apply leaves this instance and its record alone"
+    );
+}
+
+#[test]
+fn recorded_instance_gone_from_its_region_is_blocked_with_a_way_out() {
+    let change = Case::default()
+        .declare(declared("i-1", 1))
+        .record("i-1", recorded("i-1", 1, Phase::Effective))
+        .only_change();
+    assert_eq!(change.action, Action::Blocked);
+    assert_eq!(
+        change.reason,
+        "not found in region cn-hangzhou: it may have been released; remove it from the \
+         document and the next apply forgets it"
     );
 }
 
@@ -367,10 +467,11 @@ fn instance_locked_for_security_is_blocked() {
         .live(locked)
         .only_change();
     assert_eq!(change.action, Action::Blocked);
-    assert!(
-        change
-            .reason
-            .starts_with("the instance is locked for security")
+    assert_eq!(change.restart, Restart::None);
+    assert_eq!(
+        change.reason,
+        "the instance is locked for security, which refuses password resets and restarts; have \
+         the lock lifted in the ECS console first"
     );
 }
 
@@ -386,10 +487,10 @@ fn windows_instance_with_a_password_starting_with_slash_is_blocked() {
         .live(windows)
         .only_change();
     assert_eq!(change.action, Action::Blocked);
-    assert!(
-        change
-            .reason
-            .starts_with("Windows refuses a password that starts with `/`")
+    assert_eq!(
+        change.reason,
+        "Windows refuses a password that starts with `/`; change this instance's password in \
+         the document"
     );
 
     let linux = Case::default()
@@ -417,7 +518,12 @@ fn recorded_instance_no_longer_declared_is_forgotten() {
             to: None
         }
     );
-    assert!(forgotten.reason.starts_with("declared no longer"));
+    assert_eq!(forgotten.restart, Restart::None);
+    assert_eq!(
+        forgotten.reason,
+        "declared no longer: apply drops it from the state and leaves the instance and its \
+         password as they are"
+    );
 }
 
 #[test]
@@ -437,6 +543,19 @@ fn key_pair_attached_since_the_last_reset_is_a_warning() {
           until the next reset (raise the generation to reset)"
         ]
     );
+}
+
+#[test]
+fn key_pair_warning_is_not_given_when_the_planned_reset_restores_password_login() {
+    let mut with_key = running("i-1");
+    with_key.key_pair_name = Some("deploy".to_owned());
+    let change = Case::default()
+        .declare(declared("i-1", 2))
+        .record("i-1", recorded("i-1", 1, Phase::Effective))
+        .live(with_key)
+        .only_change();
+    assert_eq!(change.action, Action::Reset);
+    assert!(change.warnings.is_empty(), "{:?}", change.warnings);
 }
 
 #[test]

@@ -2,12 +2,12 @@
 //!
 //! Code hosts cap a comment's length (GitHub at 65,536 characters), so the comment never goes
 //! over [`MARKDOWN_LIMIT`] characters however large the fleet: rows that would not fit are left
-//! out, and the comment says how many and how to see them.
+//! out, and the comment says how many of each action it left out and how to see them.
 
 use std::fmt::Write as _;
 
 use super::{action_words, generation_words, summary_line};
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, Plan, Summary};
 
 /// The most characters a markdown plan ever has.
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -60,16 +60,42 @@ pub fn markdown(plan: &Plan) -> String {
         characters += length;
         shown += 1;
     }
-    let left_out = noteworthy.len() - shown;
-    if left_out > 0 {
+    let left_out = &noteworthy[shown..];
+    if !left_out.is_empty() {
         let _ = write!(
             output,
-            "\n{left_out} more instance(s) left out to keep this comment under {MARKDOWN_LIMIT} \
-             characters; run `passform plan` to see every change.\n"
+            "\n{} more instance(s) left out ({}) to keep this comment under {MARKDOWN_LIMIT} \
+             characters; run `passform plan` to see every change.\n",
+            left_out.len(),
+            left_out_words(left_out)
         );
     }
     output.push_str("\n</details>\n");
     output
+}
+
+/// What the rows left out would have shown, counted by action: `120 to reset, 3 blocked`.
+fn left_out_words(left_out: &[&Change]) -> String {
+    let summary = Summary::of(left_out.iter().copied());
+    let warned = left_out
+        .iter()
+        .filter(|change| !change.warnings.is_empty())
+        .count();
+    let counts = [
+        (summary.reset, "to reset"),
+        (summary.restart, "to restart"),
+        (summary.wait, "to wait for"),
+        (summary.forget, "to forget"),
+        (summary.blocked, "blocked"),
+        (summary.unchanged, "unchanged"),
+        (warned, "with a warning"),
+    ];
+    counts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, words)| format!("{count} {words}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn row(change: &Change) -> String {
@@ -77,9 +103,10 @@ fn row(change: &Change) -> String {
     for warning in &change.warnings {
         let _ = write!(reason, "<br>**warning:** {}", escape(warning));
     }
+    // The id is shown as code, where markup means nothing but a `|` still ends the cell.
     format!(
         "| `{}` | {} | {} | {} | {} | {} | {} |\n",
-        change.instance,
+        change.instance.replace('|', "\\|"),
         escape(&change.region),
         escape(change.name.as_deref().unwrap_or("-")),
         change.status.map_or("-", |status| status.as_str()),

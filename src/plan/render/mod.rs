@@ -11,7 +11,7 @@ mod text;
 
 pub use json::{FORMAT_VERSION, json};
 pub use markdown::{MARKDOWN_LIMIT, markdown};
-pub use text::text;
+pub use text::{text, write_text};
 
 use super::{Action, Change, Restart, Summary};
 

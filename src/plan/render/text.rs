@@ -1,13 +1,14 @@
 //! The text form: a unified diff of the managed view, the reasons, and a summary line.
 //!
 //! The managed view has one line per instance (id, region, name, status, generation, password,
-//! and after apply, what happens to it), grouped under a heading per wave and region. The
+//! and after apply, what happens to it), grouped under a heading per wave and region; a hunk
+//! that starts inside a group names that group's heading after its `@@` header. The
 //! "before" side is what the state and the live status say now; the "after" side is what apply
 //! leaves behind. Both sides line up instance by instance, so the diff is computed in small
 //! aligned chunks: the result is the same as diffing the whole view, and it stays fast for
 //! fleets of many thousands where every line changes.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
 use similar::{Algorithm, ChangeTag, DiffOp};
 
@@ -29,20 +30,28 @@ const PLAIN: &str = "\x1b[0m";
 /// Renders the plan for a terminal; `colour` adds ANSI colours to the diff.
 pub fn text(plan: &Plan, colour: bool) -> String {
     let mut output = String::new();
-    let view = ManagedView::of(plan);
-    output.push_str(&view.unified_diff(colour));
-    if !output.is_empty() {
-        output.push('\n');
-    }
-    write_details(&mut output, plan);
-    write_summary(&mut output, plan, colour);
+    write_text(&mut output, plan, colour).expect("writing to a String never fails");
     output
+}
+
+/// Writes the plan for a terminal piece by piece, so that a plan of many thousand instances
+/// can go straight to stdout without being held whole in memory first.
+pub fn write_text(output: &mut impl Write, plan: &Plan, colour: bool) -> fmt::Result {
+    // The view goes before the details are written, so that it and the reasons are never
+    // held at once.
+    if ManagedView::of(plan).write_unified_diff(output, colour)? {
+        output.write_char('\n')?;
+    }
+    write_details(output, plan)?;
+    write_summary(output, plan, colour)
 }
 
 /// The before and after lines of every instance, aligned.
 struct ManagedView {
     /// Pairs of (before, after) lines; a heading is the same on both sides.
     pairs: Vec<(Option<String>, Option<String>)>,
+    /// For each before line, the index of the heading of its group.
+    heading_of: Vec<usize>,
 }
 
 /// The columns of one instance's line.
@@ -69,23 +78,26 @@ impl ManagedView {
         );
 
         let mut pairs = Vec::with_capacity(rows.len() + 8);
+        let mut heading_of = Vec::with_capacity(rows.len() + 8);
         let mut heading = None;
         for (change, (before, after)) in plan.changes.iter().zip(&rows) {
             let this = heading_for(change);
             if heading.as_ref() != Some(&this) {
+                heading_of.push(pairs.len());
                 pairs.push((Some(this.clone()), Some(this.clone())));
                 heading = Some(this);
             }
+            heading_of.push(heading_of.last().copied().unwrap_or_default());
             pairs.push((
                 Some(widths.line(before)),
                 after.as_ref().map(|after| widths.line(after)),
             ));
         }
-        ManagedView { pairs }
+        ManagedView { pairs, heading_of }
     }
 
-    /// The unified diff, empty when nothing changes.
-    fn unified_diff(&self, colour: bool) -> String {
+    /// Writes the unified diff, or nothing when nothing changes; returns true if it wrote one.
+    fn write_unified_diff(self, output: &mut impl Write, colour: bool) -> Result<bool, fmt::Error> {
         let old: Vec<&str> = self
             .pairs
             .iter()
@@ -98,16 +110,25 @@ impl ManagedView {
             .collect();
         let hunks = similar::group_diff_ops(self.diff_ops(&old, &new), CONTEXT);
         if hunks.is_empty() {
-            return String::new();
+            return Ok(false);
         }
-        let mut output = String::new();
         let (bold, plain) = if colour { (BOLD, PLAIN) } else { ("", "") };
-        let _ = writeln!(output, "{bold}--- now (state and live status){plain}");
-        let _ = writeln!(output, "{bold}+++ after apply{plain}");
+        writeln!(output, "{bold}--- now (state and live status){plain}")?;
+        writeln!(output, "{bold}+++ after apply{plain}")?;
         for hunk in &hunks {
-            write_hunk(&mut output, hunk, &old, &new, colour);
+            let heading = self.heading_before(hunk).map(|index| old[index]);
+            write_hunk(output, hunk, &old, &new, heading, colour)?;
         }
-        output
+        Ok(true)
+    }
+
+    /// The heading of the group a hunk starts in, when the hunk does not start at it: like the
+    /// function name after a hunk header in a code diff, it keeps the wave and region in sight
+    /// when a hunk starts deep inside a large group.
+    fn heading_before(&self, hunk: &[DiffOp]) -> Option<usize> {
+        let start = hunk.first()?.old_range().start;
+        let heading = *self.heading_of.get(start)?;
+        (heading != start).then_some(heading)
     }
 
     /// Diffs chunk by chunk: chunks start at the same instance on both sides, so no match is
@@ -187,13 +208,21 @@ fn push_merged(ops: &mut Vec<DiffOp>, op: DiffOp) {
     ops.push(op);
 }
 
-fn write_hunk(output: &mut String, hunk: &[DiffOp], old: &[&str], new: &[&str], colour: bool) {
+fn write_hunk(
+    output: &mut impl Write,
+    hunk: &[DiffOp],
+    old: &[&str],
+    new: &[&str],
+    heading: Option<&str>,
+    colour: bool,
+) -> fmt::Result {
     let header = similar::udiff::UnifiedHunkHeader::new(hunk);
-    let _ = if colour {
-        writeln!(output, "{CYAN}{header}{PLAIN}")
+    let heading = heading.map_or_else(String::new, |heading| format!(" {heading}"));
+    if colour {
+        writeln!(output, "{CYAN}{header}{PLAIN}{heading}")?;
     } else {
-        writeln!(output, "{header}")
-    };
+        writeln!(output, "{header}{heading}")?;
+    }
     for op in hunk {
         for line in op.iter_changes(old, new) {
             let (sign, paint) = match line.tag() {
@@ -201,13 +230,14 @@ fn write_hunk(output: &mut String, hunk: &[DiffOp], old: &[&str], new: &[&str], 
                 ChangeTag::Delete => ('-', RED),
                 ChangeTag::Insert => ('+', GREEN),
             };
-            let _ = if colour && !paint.is_empty() {
-                writeln!(output, "{paint}{sign}{}{PLAIN}", line.value())
+            if colour && !paint.is_empty() {
+                writeln!(output, "{paint}{sign}{}{PLAIN}", line.value())?;
             } else {
-                writeln!(output, "{sign}{}", line.value())
-            };
+                writeln!(output, "{sign}{}", line.value())?;
+            }
         }
     }
+    Ok(())
 }
 
 fn heading_for(change: &Change) -> String {
@@ -307,49 +337,51 @@ impl Widths {
 }
 
 /// Every change that does something or carries a warning, with its reason.
-fn write_details(output: &mut String, plan: &Plan) {
-    let noteworthy: Vec<&Change> = plan
+fn write_details(output: &mut impl Write, plan: &Plan) -> fmt::Result {
+    let mut noteworthy = plan
         .changes
         .iter()
         .filter(|change| change.action != Action::None || !change.warnings.is_empty())
-        .collect();
-    if noteworthy.is_empty() {
-        return;
+        .peekable();
+    if noteworthy.peek().is_none() {
+        return Ok(());
     }
-    output.push_str("What apply does, and why:\n");
+    output.write_str("What apply does, and why:\n")?;
     for change in noteworthy {
-        let _ = writeln!(
+        writeln!(
             output,
             "  {} ({}): {}: {}",
             change.instance,
             change.region,
             action_words(change),
             change.reason
-        );
+        )?;
         for warning in &change.warnings {
-            let _ = writeln!(output, "    warning: {warning}");
+            writeln!(output, "    warning: {warning}")?;
         }
     }
-    output.push('\n');
+    output.write_char('\n')
 }
 
-fn write_summary(output: &mut String, plan: &Plan, colour: bool) {
+fn write_summary(output: &mut impl Write, plan: &Plan, colour: bool) -> fmt::Result {
     let (bold, plain) = if colour { (BOLD, PLAIN) } else { ("", "") };
     if plan.has_changes() {
-        let _ = writeln!(
+        writeln!(
             output,
             "{bold}Plan:{plain} {}.",
             summary_line(&plan.summary())
-        );
+        )?;
     } else {
-        let _ = writeln!(
+        writeln!(
             output,
             "{bold}No changes.{plain} The declared passwords are in effect on {} instance(s).",
             plan.changes.len()
-        );
+        )?;
     }
     if plan.partial {
-        output
-            .push_str("This plan is partial: it covers only the instances named with --target.\n");
+        output.write_str(
+            "This plan is partial: it covers only the instances named with --target.\n",
+        )?;
     }
+    Ok(())
 }
