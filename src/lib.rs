@@ -12,8 +12,12 @@
 //! - [`apply`]: carries a plan out, journaling every step into the state.
 //! - [`emulator`]: a local twin of the ECS API for tests, benchmarks and the quickstart.
 //! - [`cli`], [`settings`] and [`commands`]: what the user typed, resolved, and run.
+//!
+//! Beside them, [`atomic_file`] replaces the files a user keeps without ever leaving half of
+//! one, [`secret`] holds secrets that never print, and [`report`] renders errors.
 
 pub mod apply;
+pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod document;

@@ -79,23 +79,13 @@ pub fn parse(path: &Path, plaintext: &str) -> Result<Document, DocumentError> {
     })
 }
 
-/// Replaces the file at `path` with `contents` atomically: a temporary file in the same
-/// directory is written, flushed to disk and renamed over it, so a crash leaves the old file or
-/// the new one, never half of either.
+/// Replaces the file at `path` with `contents` atomically (see [`crate::atomic_file`]): a
+/// crash leaves the old file or the new one, never half of either.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), DocumentError> {
-    use std::io::Write as _;
-    let write_error = |source| DocumentError::WriteFile {
-        path: path.to_owned(),
-        source,
-    };
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(directory).map_err(write_error)?;
-    file.write_all(contents).map_err(write_error)?;
-    file.as_file().sync_all().map_err(write_error)?;
-    file.persist(path)
-        .map_err(|error| write_error(error.error))?;
-    Ok(())
+    crate::atomic_file::replace(path, contents, ".passform.document.").map_err(|source| {
+        DocumentError::WriteFile {
+            path: path.to_owned(),
+            source,
+        }
+    })
 }

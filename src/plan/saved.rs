@@ -7,12 +7,12 @@
 //! holds no secret: changes carry fingerprints of nothing, and the digest reveals nothing.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Action, LiveView, Plan};
+use crate::atomic_file;
 use crate::ecs::model::InstanceStatus;
 use crate::report::Hint;
 use crate::state::State;
@@ -226,22 +226,7 @@ pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
     };
     let mut text = serde_json::to_string_pretty(saved).expect("a saved plan always serializes");
     text.push('\n');
-    let directory = match path.parent() {
-        Some(directory) if !directory.as_os_str().is_empty() => directory,
-        _ => Path::new("."),
-    };
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".passform.plan.")
-        .tempfile_in(directory)
-        .map_err(write_error)?;
-    temporary
-        .write_all(text.as_bytes())
-        .and_then(|()| temporary.as_file().sync_all())
-        .map_err(write_error)?;
-    temporary
-        .persist(path)
-        .map(drop)
-        .map_err(|error| write_error(error.error))
+    atomic_file::replace(path, text.as_bytes(), ".passform.plan.").map_err(write_error)
 }
 
 /// Reads a saved plan.

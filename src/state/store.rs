@@ -9,13 +9,14 @@
 //! A state that cannot be read, does not parse, or comes from a newer passform is an error, and
 //! nothing here writes over a file it could not read.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore;
 
 use super::{STATE_VERSION, State, StateError};
+use crate::atomic_file;
 
 /// Reads the state at `path`; a missing file is an empty state with a new lineage.
 pub fn load(path: &Path) -> Result<State, StateError> {
@@ -63,23 +64,10 @@ pub fn save(path: &Path, state: &mut State) -> Result<(), StateError> {
         source,
     };
     let text = render(state);
-    let directory = directory_of(path);
-
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".passform.state.")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-        .map_err(write_error)?;
-    temporary
-        .write_all(text.as_bytes())
-        .and_then(|()| temporary.as_file().sync_all())
-        .map_err(write_error)?;
-
-    keep_backup(path).map_err(write_error)?;
-    temporary
-        .persist(path)
-        .map_err(|error| write_error(error.error))?;
-    sync_directory(directory).map_err(write_error)
+    atomic_file::replace_after(path, text.as_bytes(), ".passform.state.", || {
+        keep_backup(path)
+    })
+    .map_err(write_error)
 }
 
 /// The state as it is written: pretty JSON in a stable key order with a trailing newline, so a
@@ -106,7 +94,7 @@ fn keep_backup(path: &Path) -> io::Result<()> {
     let staging = tempfile::Builder::new()
         .prefix(".passform.backup.")
         .suffix(".tmp")
-        .make_in(directory_of(path), |staging| {
+        .make_in(atomic_file::directory_of(path), |staging| {
             // A hard link costs nothing whatever the state's size; a copy is the fallback for
             // filesystems without links.
             fs::hard_link(path, staging).or_else(|_| fs::copy(path, staging).map(drop))
@@ -115,19 +103,6 @@ fn keep_backup(path: &Path) -> io::Result<()> {
         .persist(&backup)
         .map(drop)
         .map_err(|error| error.error)
-}
-
-/// The directory holding a file, `.` for a bare file name.
-fn directory_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(directory) if !directory.as_os_str().is_empty() => directory,
-        _ => Path::new("."),
-    }
-}
-
-/// Flushes a directory so that a rename inside it is durable.
-fn sync_directory(directory: &Path) -> io::Result<()> {
-    File::open(directory)?.sync_all()
 }
 
 /// A random lineage in the familiar UUID (version 4) form.
