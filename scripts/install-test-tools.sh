@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools passform's tests use beyond the Rust toolchain, once per machine:
-# Debian's reference `age` CLI, and a Python virtual environment under target/ holding the
-# official Alibaba Cloud SDKs that drive the emulator. Safe to run again: it skips what is there.
+# Debian's reference `age` CLI, `openssl` (it makes a private certificate authority for a TLS
+# test), and a Python virtual environment under target/ holding the official Alibaba Cloud SDKs
+# that drive the emulator. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ sudo_if_needed() {
 
 missing=()
 command -v age >/dev/null 2>&1 || missing+=(age)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}" >&2

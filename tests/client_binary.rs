@@ -320,3 +320,118 @@ fn a_very_verbose_plan_and_apply_reveal_no_password_secret_key_or_token() {
         }
     }
 }
+
+/// A TLS front for the emulator on loopback, with a certificate for 127.0.0.1 signed by a
+/// certificate authority of its own, as a TLS-inspecting proxy or a private endpoint has.
+struct TlsFront {
+    url: String,
+    authority: PathBuf,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TlsFront {
+    /// Makes the authority and the certificate with `openssl` in `directory`, then forwards
+    /// every connection, decrypted, to the emulator at `emulator_url`.
+    fn start(directory: &Path, emulator_url: &str) -> TlsFront {
+        let authority = directory.join("private-ca.pem");
+        let (certificate, key) = (directory.join("front.pem"), directory.join("front.key"));
+        let openssl = |arguments: &str| {
+            let output = Command::new("openssl")
+                .args(arguments.split_whitespace())
+                .current_dir(directory)
+                .output()
+                .expect("openssl runs");
+            assert!(output.status.success(), "openssl {arguments}: {output:?}");
+        };
+        let new_key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+        openssl(&format!(
+            "req -x509 {new_key} -keyout private-ca.key -out private-ca.pem -days 2 \
+             -subj /CN=passform-test-authority -addext basicConstraints=critical,CA:TRUE \
+             -addext keyUsage=critical,keyCertSign"
+        ));
+        openssl(&format!(
+            "req {new_key} -keyout front.key -out front.csr -subj /CN=127.0.0.1"
+        ));
+        std::fs::write(
+            directory.join("front.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             extendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            "x509 -req -in front.csr -CA private-ca.pem -CAkey private-ca.key -CAcreateserial \
+             -out front.pem -days 2 -extfile front.ext",
+        );
+
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let backend = emulator_url.trim_start_matches("http://").to_owned();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let acceptor = tls_acceptor(&certificate, &key);
+        runtime.spawn(async move {
+            while let Ok((connection, _)) = listener.accept().await {
+                let (acceptor, backend) = (acceptor.clone(), backend.clone());
+                tokio::spawn(async move {
+                    let Ok(mut decrypted) = acceptor.accept(connection).await else {
+                        return;
+                    };
+                    let Ok(mut emulator) = tokio::net::TcpStream::connect(backend).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut decrypted, &mut emulator).await;
+                });
+            }
+        });
+        TlsFront {
+            url,
+            authority,
+            _runtime: runtime,
+        }
+    }
+}
+
+fn tls_acceptor(certificate: &Path, key: &Path) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(certificate)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config))
+}
+
+#[test]
+fn an_endpoint_signed_by_a_private_authority_is_trusted_only_once_ssl_cert_file_names_it() {
+    let sandbox = Sandbox::new();
+    let front = TlsFront::start(sandbox.directory.path(), &sandbox.emulator.url);
+
+    let mut untrusted = sandbox.with_credentials();
+    untrusted.env("PASSFORM_ENDPOINT", &front.url);
+    let refused = run(untrusted, &["plan"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert!(
+        stderr.contains("hint: the endpoint's TLS certificate is not signed by an authority"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("SSL_CERT_FILE"), "{stderr}");
+
+    let mut trusted = sandbox.with_credentials();
+    trusted
+        .env("PASSFORM_ENDPOINT", &front.url)
+        .env("SSL_CERT_FILE", &front.authority);
+    let planned = run(trusted, &["plan"]);
+    assert!(planned.status.success(), "{}", text(&planned.stderr));
+    assert!(text(&planned.stdout).contains("i-binary-running"));
+}

@@ -183,8 +183,9 @@ impl Client {
     }
 
     /// A client with the given credentials and options. Certificates are checked against the
-    /// Mozilla root store built into passform; a private certificate authority, such as a
-    /// TLS-inspecting proxy's, cannot be added (docs/limitations.md).
+    /// Mozilla root store built into passform and the system's store (or the authorities that
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` name instead), so that a private authority, such as
+    /// a TLS-inspecting proxy's, can be trusted.
     pub fn new(
         endpoint: Option<&str>,
         credentials: Credentials,

@@ -143,6 +143,8 @@ impl EcsError {
                     || *status >= 500;
                 transient.then(|| format!("{code} (HTTP {status})"))
             }
+            // A certificate that is not trusted now is not trusted a second later either.
+            Self::Transport { source, .. } if untrusted_certificate(source) => None,
             Self::Transport { source, .. } if source.is_connect() => {
                 Some("connection failed".to_owned())
             }
@@ -151,6 +153,27 @@ impl EcsError {
             _ => None,
         }
     }
+}
+
+/// Returns true if the TLS handshake failed because the server's certificate is not trusted.
+fn untrusted_certificate(error: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(mut current) = cause {
+        // An I/O error hides the error it wraps from `source`, and the TLS layer's error comes
+        // wrapped in two of them: look inside.
+        while let Some(inner) = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            current = inner;
+        }
+        if let Some(rustls::Error::InvalidCertificate(_)) = current.downcast_ref::<rustls::Error>()
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 impl Hint for EcsError {
@@ -166,6 +189,13 @@ impl Hint for EcsError {
             }
             Self::HttpClient(_) => None,
             Self::Api { code, .. } => api_hint(code).map(str::to_owned),
+            Self::Transport { source, .. } if untrusted_certificate(source) => Some(
+                "the endpoint's TLS certificate is not signed by an authority passform trusts \
+                 (the built-in Mozilla roots and the system's); if a private authority signs \
+                 it, as a TLS-inspecting proxy's does, name that authority's certificate in \
+                 SSL_CERT_FILE"
+                    .to_owned(),
+            ),
             Self::Transport { .. } => Some(
                 "check --endpoint / PASSFORM_ENDPOINT and the network; the call was retried \
                  before giving up"
