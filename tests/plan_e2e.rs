@@ -358,3 +358,53 @@ fn plan_into_a_closed_pipe_fails_with_an_error_instead_of_a_panic() {
     );
     assert!(!text.contains("panicked"), "{text}");
 }
+
+/// Runs `passform plan` with its stdout on a pseudo-terminal (`script` gives it one), with
+/// `NO_COLOR` set to `no_color` or unset, and returns what the terminal showed.
+fn plan_on_a_terminal(workspace: &Workspace, no_color: Option<&str>) -> String {
+    let passform = workspace.passform();
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["--quiet", "--return", "--command"])
+        .arg(format!("{} plan", env!("CARGO_BIN_EXE_passform")))
+        .arg("/dev/null")
+        .current_dir(workspace.directory.path())
+        .env_clear();
+    for (name, value) in passform.get_envs() {
+        if let Some(value) = value {
+            script.env(name, value);
+        }
+    }
+    match no_color {
+        Some(value) => script.env("NO_COLOR", value),
+        None => script.env_remove("NO_COLOR"),
+    };
+    let output = script.output().expect("run plan under script");
+    assert!(output.status.success(), "{output:?}");
+    stdout(&output)
+}
+
+#[test]
+fn plan_is_coloured_on_a_terminal_only_and_never_with_no_color() {
+    let workspace = Workspace::new(fleet("cn-hangzhou", 2));
+    let escape = '\u{1b}';
+
+    let coloured = plan_on_a_terminal(&workspace, None);
+    assert!(coloured.contains("i-cn-hangzhou"), "{coloured}");
+    assert!(
+        coloured.contains(escape),
+        "a terminal gets colour: {coloured:?}"
+    );
+
+    let plain = plan_on_a_terminal(&workspace, Some("1"));
+    assert!(plain.contains("i-cn-hangzhou"), "{plain}");
+    assert!(
+        !plain.contains(escape),
+        "NO_COLOR turns colour off: {plain:?}"
+    );
+
+    let mut piped = workspace.passform();
+    piped.env_remove("NO_COLOR").arg("plan");
+    let output = piped.output().expect("run plan");
+    assert!(!stdout(&output).contains(escape), "a pipe gets no colour");
+}
