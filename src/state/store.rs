@@ -127,6 +127,16 @@ mod tests {
     use super::*;
     use crate::state::{InstanceRecord, Phase};
 
+    /// The names of the files in `directory`, sorted.
+    fn file_names(directory: &Path) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(directory)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
     fn record(generation: u64) -> InstanceRecord {
         InstanceRecord {
             region: "cn-hangzhou".to_owned(),
@@ -198,12 +208,10 @@ mod tests {
         state.instances.insert("i-1".to_owned(), record(1));
         save(&path, &mut state).unwrap();
         assert_eq!(fs::read_to_string(backup_path_for(&path)).unwrap(), first);
-        let mut names: Vec<_> = fs::read_dir(directory.path())
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["passform.state.json", "passform.state.json.backup"]);
+        assert_eq!(
+            file_names(directory.path()),
+            ["passform.state.json", "passform.state.json.backup"]
+        );
     }
 
     #[test]
@@ -285,11 +293,9 @@ mod tests {
         let error = save(&path, &mut state).unwrap_err();
         assert!(matches!(error, StateError::Write { .. }));
         assert_eq!(fs::read_to_string(&path).unwrap(), previous);
-        let mut names: Vec<_> = fs::read_dir(directory.path())
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["passform.state.json", "passform.state.json.backup"]);
+        assert_eq!(
+            file_names(directory.path()),
+            ["passform.state.json", "passform.state.json.backup"]
+        );
     }
 }
