@@ -44,7 +44,8 @@ const RESTART_ROUNDS: u32 = 3;
 const MAX_PAGES: u32 = 10_000;
 /// The most requests one client has in flight at once. The request-rate budget decides how
 /// often requests go out; this bounds how many wait for answers together, and so how many
-/// connections, each with its own buffers, are open at once.
+/// connections, each with its own buffers, are open at once: a fleet read spawns one task per
+/// hundred ids.
 pub const MAX_IN_FLIGHT: usize = 16;
 
 /// Which signature the client puts on requests.
@@ -122,8 +123,7 @@ struct Inner {
     endpoints: Endpoints,
     options: ClientOptions,
     budget: Budget,
-    /// Bounds the requests in flight, and so the connections open at once: a fleet read
-    /// spawns one task per hundred ids, and each connection holds its own buffers.
+    /// One permit per request in flight, [`MAX_IN_FLIGHT`] in all.
     in_flight: tokio::sync::Semaphore,
 }
 
